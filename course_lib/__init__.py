@@ -1,0 +1,15 @@
+"""course_lib: the reference implementations for "Neural networks from scratch with NumPy".
+
+Modules, one idea each:
+
+- ``layers``: the ops (MatMul, BiasAdd, Dense, activations, Softmax, Conv3x3, MaxPool2, Flatten)
+- ``naive``: loop versions of the conv and pool, kept for teaching
+- ``losses``: MSELoss, CrossEntropyLoss, SoftmaxCrossEntropyLoss
+- ``model``: Sequential
+- ``optim``: SGD (with momentum), Adam
+- ``train``: fit, evaluate, accuracy
+- ``gradcheck``: numerical gradients and relative errors
+- ``data``: the data-set loaders
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,182 @@
+"""Load the course's data sets from the committed files in ``data/`` (never from the network).
+
+Every file is checked against its SHA-256 before it is parsed; a missing or
+corrupt file raises :class:`DataFileError` naming the file and how to restore it.
+Iris and the 8x8 digits come from scikit-learn, which ships them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import sklearn.datasets
+
+#: SHA-256 of each committed file, as listed in data/README.md.
+CHECKSUMS = {
+    "mnist/train-images-idx3-ubyte.gz": "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+    "mnist/train-labels-idx1-ubyte.gz": "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
+    "mnist/t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
+    "mnist/t10k-labels-idx1-ubyte.gz": "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
+    "boston/boston_house_prices.csv": "d98212636026544fc9b9c0f372e5f819872e6fa6fa757ab025efdda22180f2d6",
+}
+
+_MNIST_FILES = {
+    "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz", 60000),
+    "test": ("mnist/t10k-images-idx3-ubyte.gz", "mnist/t10k-labels-idx1-ubyte.gz", 10000),
+}
+_IMAGES_MAGIC, _LABELS_MAGIC = 2051, 2049
+
+
+class DataFileError(OSError):
+    """A data file is missing, corrupt or not in the expected format."""
+
+
+def data_dir() -> Path:
+    """The folder holding the data files.
+
+    ``$COURSE_DATA_DIR`` if set, else ``data/`` at the top of the repository.
+    """
+    env = os.environ.get("COURSE_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+
+
+def _restore_hint(relpath: str) -> str:
+    return (f"Restore it with `git checkout -- data/{relpath}` (or copy it from the course "
+            f"repository's data/ folder); see data/README.md for its source and checksum.")
+
+
+def read_verified(relpath: str, directory: Path | None = None) -> bytes:
+    """Read a data file and check its SHA-256 against :data:`CHECKSUMS`.
+
+    Raises
+    ------
+    DataFileError
+        If the file is missing or its checksum differs.
+    """
+    path = (directory or data_dir()) / relpath
+    if not path.is_file():
+        raise DataFileError(f"Data file not found: {path}. {_restore_hint(relpath)}")
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != CHECKSUMS[relpath]:
+        raise DataFileError(f"Data file {path} is corrupt: SHA-256 {digest[:12]}... differs from "
+                            f"the expected {CHECKSUMS[relpath][:12]}... "
+                            f"({len(raw):,} bytes). {_restore_hint(relpath)}")
+    return raw
+
+
+def parse_idx(raw: bytes, magic: int, name: str = "IDX file") -> np.ndarray:
+    """Parse an IDX file (images magic 2051, labels 2049), gzip-compressed or not.
+
+    The header is big-endian int32: magic, the count, then rows and cols for images.
+    Returns uint8 of shape (count,) or (count, rows, cols).
+    """
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    ndim = 3 if magic == _IMAGES_MAGIC else 1
+    header_len = 4 * (1 + ndim)
+    if len(raw) < header_len:
+        raise DataFileError(f"{name}: {len(raw)} bytes is shorter than the IDX header "
+                            f"({header_len} bytes).")
+    header = np.frombuffer(raw[:header_len], dtype=">i4")
+    if header[0] != magic:
+        raise DataFileError(f"{name}: IDX magic number {header[0]}, expected {magic}.")
+    shape = tuple(int(n) for n in header[1:])
+    expected = header_len + int(np.prod(shape))
+    if len(raw) != expected:
+        raise DataFileError(f"{name}: {len(raw):,} bytes, expected {expected:,} for shape {shape}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape).copy()
+
+
+def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """MNIST handwritten digits from ``data/mnist``.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+        60,000 training or 10,000 test images.
+
+    Returns
+    -------
+    images : ndarray of uint8, shape (N, 28, 28)
+        Pixel values 0 (background) to 255.
+    labels : ndarray of int64, shape (N,)
+        Digits 0-9.
+    """
+    if split not in _MNIST_FILES:
+        raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}.")
+    images_file, labels_file, count = _MNIST_FILES[split]
+    images = parse_idx(read_verified(images_file), _IMAGES_MAGIC, images_file)
+    labels = parse_idx(read_verified(labels_file), _LABELS_MAGIC, labels_file)
+    if images.shape != (count, 28, 28) or labels.shape != (count,):
+        raise DataFileError(f"MNIST {split}: got images {images.shape} and labels "
+                            f"{labels.shape}, expected ({count}, 28, 28) and ({count},).")
+    return images, labels.astype(np.int64)
+
+
+def load_boston(*, drop_b: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Boston house prices (Harrison and Rubinfeld, 1978) from ``data/boston``.
+
+    The feature ``B`` was computed from the proportion of Black residents by
+    town, an assumption about race and house prices built into the data set;
+    scikit-learn removed it in version 1.2 for this reason. The course keeps
+    it to show the data set as it was used for decades, and ``drop_b=True``
+    to show results without it.
+
+    Parameters
+    ----------
+    drop_b : bool, default False
+        Leave out the ``B`` feature (12 features instead of 13).
+
+    Returns
+    -------
+    X : ndarray of float64, shape (506, 13) (or (506, 12) with drop_b)
+    y : ndarray of float64, shape (506,)
+        Median home value in $1000s (MEDV).
+    feature_names : list of str
+    """
+    relpath = "boston/boston_house_prices.csv"
+    lines = read_verified(relpath).decode("ascii").strip().splitlines()
+    n_rows, n_features = (int(v) for v in lines[0].split(",")[:2])
+    names = [name.strip("\"") for name in lines[1].split(",")]
+    table = np.array([[float(v) for v in line.split(",")] for line in lines[2:]])
+    if table.shape != (n_rows, n_features + 1):
+        raise DataFileError(f"{relpath}: table of shape {table.shape}, expected "
+                            f"({n_rows}, {n_features + 1}). {_restore_hint(relpath)}")
+    X, y, feature_names = table[:, :-1], table[:, -1], names[:-1]
+    if drop_b:
+        keep = [i for i, name in enumerate(feature_names) if name != "B"]
+        X, feature_names = X[:, keep], [feature_names[i] for i in keep]
+    return X, y, feature_names
+
+
+def load_iris() -> tuple[np.ndarray, np.ndarray]:
+    """Fisher's iris from scikit-learn: X float64 (150, 4), y int64 (150,) in {0, 1, 2}."""
+    X, y = sklearn.datasets.load_iris(return_X_y=True)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 digits from scikit-learn: X float64 (1797, 64) with values 0-16, y int64 (1797,)."""
+    X, y = sklearn.datasets.load_digits(return_X_y=True)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+def one_hot(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:
+    """Integer labels (N,) -> one-hot float64 (N, K), K = ``num_classes`` or max(y) + 1."""
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"one_hot: expected integer labels of shape (N,), got dtype {y.dtype} "
+                        f"and shape {y.shape}.")
+    if y.size and y.min() < 0:
+        raise ValueError(f"one_hot: labels must be >= 0, got a minimum of {y.min()}.")
+    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
+    if y.size and y.max() >= k:
+        raise ValueError(f"one_hot: labels must lie in [0, {k}), got a maximum of {y.max()}.")
+    out = np.zeros((y.size, k))
+    out[np.arange(y.size), y] = 1.0
+    return out

@@ -1,0 +1,497 @@
+"""The ops of a neural network, each an object with ``forward`` and ``backward``.
+
+Every layer follows one protocol:
+
+- ``layer.params``: dict name -> ndarray of trainable arrays (empty for
+  parameter-free ops); ``layer.grads``: the same keys, filled by ``backward``.
+- ``layer.forward(x) -> y`` caches what ``backward`` needs.
+- ``layer.backward(grad_out) -> grad_x`` takes dL/dy (same shape as y) and
+  returns dL/dx (same shape as x). It overwrites ``layer.grads`` (never adds
+  to them), so calling it twice gives the same result.
+- Arrays are batch first. A layer computes in the dtype of its input
+  (float32 or float64); ``layer.astype(dtype)`` converts its parameters.
+
+Backward passes are vector-Jacobian products: they never build the Jacobian.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .initializers import as_generator, initialize
+from .validation import check_float_array, check_same_shape
+
+
+class Layer:
+    """Base class: parameter bookkeeping and the checks every layer shares."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self._out_shape: tuple[int, ...] | None = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def num_params(self) -> int:
+        """Number of trainable scalars."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def astype(self, dtype: type) -> "Layer":
+        """Convert the parameters to ``dtype`` (float32 or float64), in place; returns self."""
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise TypeError(f"{self.name}.astype: dtype must be float32 or float64, got {dtype}.")
+        for key, value in self.params.items():
+            self.params[key] = value.astype(dtype)
+        self.grads = {}
+        return self
+
+    # -- shared checks -------------------------------------------------------------
+    def _check_input(self, x: np.ndarray, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+        return check_float_array(x, "x", ndim=ndim, where=f"{self.name}.forward")
+
+    def _check_grad_out(self, grad_out: np.ndarray) -> np.ndarray:
+        where = f"{self.name}.backward"
+        if self._out_shape is None:
+            raise RuntimeError(f"{where}: call forward before backward; backward needs the "
+                               f"values that forward caches.")
+        check_float_array(grad_out, "grad_out", where=where)
+        check_same_shape(grad_out.shape, self._out_shape, "grad_out (the shape of forward's "
+                         "output)", where=where)
+        return grad_out
+
+    def __repr__(self) -> str:
+        return f"{self.name}()"
+
+
+# --------------------------------------------------------------------------------------
+# Affine ops
+# --------------------------------------------------------------------------------------
+class MatMul(Layer):
+    """Matrix multiplication ``y = x @ W``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (d, k)
+
+    Shapes: x (N, d) -> y (N, k). Gradients: dx = g @ W.T (N, d), dW = x.T @ g (d, k).
+    """
+
+    def __init__(self, W: np.ndarray) -> None:
+        super().__init__()
+        check_float_array(W, "W", ndim=2, where="MatMul")
+        self.params["W"] = W
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=2)
+        W = self.params["W"]
+        if x.shape[1] != W.shape[0]:
+            raise ValueError(f"{self.name}.forward: x has {x.shape[1]} features (shape "
+                             f"{x.shape}) but W expects {W.shape[0]} (W shape {W.shape}).")
+        self._x = x
+        y = x @ W.astype(x.dtype, copy=False)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        W = self.params["W"]
+        self.grads["W"] = (self._x.T @ g).astype(W.dtype, copy=False)
+        return g @ W.T.astype(g.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"MatMul({self.params['W'].shape[0]} -> {self.params['W'].shape[1]})"
+
+
+class BiasAdd(Layer):
+    """Add a bias to every row: ``y = x + b``.
+
+    Parameters
+    ----------
+    b : ndarray, shape (k,)
+
+    Shapes: x (N, k) -> y (N, k). Gradients: dx = g, db = g.sum(axis=0) (k,).
+    """
+
+    def __init__(self, b: np.ndarray) -> None:
+        super().__init__()
+        check_float_array(b, "b", ndim=1, where="BiasAdd")
+        self.params["b"] = b
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=2)
+        b = self.params["b"]
+        if x.shape[1] != b.shape[0]:
+            raise ValueError(f"{self.name}.forward: x has {x.shape[1]} columns (shape {x.shape}) "
+                             f"but the bias has {b.shape[0]}.")
+        y = x + b.astype(x.dtype, copy=False)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        self.grads["b"] = g.sum(axis=0).astype(self.params["b"].dtype, copy=False)
+        return g
+
+
+class Dense(Layer):
+    """A fully connected layer: a MatMul followed by a BiasAdd, ``y = x @ W + b``.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Input and output features.
+    init : str, default "he"
+        Weight initialisation, see :func:`course_lib.initializers.initialize`.
+        Biases start at zero.
+    rng : numpy.random.Generator, int or None
+        Source of randomness for the weights.
+    dtype : float32 or float64, default float64
+
+    Shapes: x (N, n_in) -> y (N, n_out). Params "W" (n_in, n_out), "b" (n_out,).
+    """
+
+    def __init__(self, n_in: int, n_out: int, *, init: str = "he",
+                 rng: np.random.Generator | int | None = None, dtype: type = np.float64) -> None:
+        super().__init__()
+        for label, n in (("n_in", n_in), ("n_out", n_out)):
+            if not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Dense: {label} must be a positive int, got {n!r}.")
+        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        W = initialize((n_in, n_out), n_in, n_out, init, as_generator(rng), dtype)
+        self.matmul = MatMul(W)
+        self.bias_add = BiasAdd(np.zeros(n_out, dtype=dtype))
+
+    # Dense's params are its parts' params, so an optimizer updating them in
+    # place updates the MatMul and BiasAdd that compute with them.
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        return {"W": self.matmul.params["W"], "b": self.bias_add.params["b"]}
+
+    @params.setter
+    def params(self, value: dict) -> None:  # set by Layer.__init__; parts own the arrays
+        pass
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        grads = {}
+        if "W" in self.matmul.grads:
+            grads["W"] = self.matmul.grads["W"]
+        if "b" in self.bias_add.grads:
+            grads["b"] = self.bias_add.grads["b"]
+        return grads
+
+    @grads.setter
+    def grads(self, value: dict) -> None:
+        pass
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=2)
+        if x.shape[1] != self.n_in:
+            raise ValueError(f"Dense({self.n_in} -> {self.n_out}).forward expects inputs with "
+                             f"{self.n_in} features, got shape {x.shape}. The previous layer's "
+                             f"output size (or the data's feature count) must equal n_in.")
+        y = self.bias_add.forward(self.matmul.forward(x))
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        return self.matmul.backward(self.bias_add.backward(g))
+
+    def astype(self, dtype: type) -> "Dense":
+        self.matmul.astype(dtype)
+        self.bias_add.astype(dtype)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Dense({self.n_in} -> {self.n_out}, init={self.init!r})"
+
+
+# --------------------------------------------------------------------------------------
+# Activations (elementwise, any shape)
+# --------------------------------------------------------------------------------------
+class Identity(Layer):
+    """The linear activation ``y = x``. Shapes: any -> same. dx = g."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        self._out_shape = x.shape
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return self._check_grad_out(grad_out)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function 1 / (1 + exp(-x)), without overflow for large |x|.
+
+    exp is only ever taken of -|x| <= 0, so it lies in (0, 1].
+    """
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Layer):
+    """Logistic sigmoid ``y = 1 / (1 + exp(-x))``.
+
+    Shapes: any -> same. dx = g * y * (1 - y). Stable for inputs like +-1000.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        self._y = sigmoid(x)
+        self._out_shape = x.shape
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        return g * self._y * (1.0 - self._y)
+
+
+class Tanh(Layer):
+    """Hyperbolic tangent. Shapes: any -> same. dx = g * (1 - y**2)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        self._y = np.tanh(x)
+        self._out_shape = x.shape
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        return g * (1.0 - self._y * self._y)
+
+
+class ReLU(Layer):
+    """Rectified linear unit ``y = max(x, 0)``.
+
+    Shapes: any -> same. dx = g where x > 0, else 0 (the subgradient 0 at x = 0).
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        self._mask = x > 0
+        self._out_shape = x.shape
+        return np.where(self._mask, x, 0).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        return np.where(self._mask, g, 0).astype(g.dtype, copy=False)
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, shifted by the row maximum so exp never overflows."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class Softmax(Layer):
+    """Softmax over the last axis: ``y_i = exp(x_i) / sum_j exp(x_j)``.
+
+    Shapes: (N, K) -> (N, K), each row a probability vector.
+    The Jacobian of one row is ``diag(y) - y y^T``; backward applies it without
+    building it: ``dx = y * (g - sum(g * y, axis=-1))``.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=(1, 2))
+        self._y = softmax(x)
+        self._out_shape = x.shape
+        return self._y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        y = self._y
+        return y * (g - (g * y).sum(axis=-1, keepdims=True))
+
+
+# --------------------------------------------------------------------------------------
+# Convolution, pooling, reshaping
+# --------------------------------------------------------------------------------------
+def im2col_3x3(x: np.ndarray) -> np.ndarray:
+    """Gather every 3x3 patch of ``x`` into a row.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    cols : ndarray, shape (N * (H-2) * (W-2), C * 9)
+        Row ``(n, i, j)`` holds the patch ``x[n, :, i:i+3, j:j+3]``, flattened
+        channel-major like a filter of shape (C, 3, 3).
+
+    Nine slices, one per filter tap, each copying a whole (N, C, H-2, W-2)
+    block: no loop over images or pixels.
+    """
+    N, C, H, W = x.shape
+    Ho, Wo = H - 2, W - 2
+    cols = np.empty((N, Ho, Wo, C, 3, 3), dtype=x.dtype)
+    xt = x.transpose(0, 2, 3, 1)  # (N, H, W, C): patches become contiguous rows
+    for di in range(3):
+        for dj in range(3):
+            cols[:, :, :, :, di, dj] = xt[:, di:di + Ho, dj:dj + Wo, :]
+    return cols.reshape(N * Ho * Wo, C * 9)
+
+
+def col2im_3x3(dcols: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:
+    """The adjoint of :func:`im2col_3x3`: add each patch gradient back where it came from.
+
+    Parameters
+    ----------
+    dcols : ndarray, shape (N * (H-2) * (W-2), C * 9)
+    x_shape : (N, C, H, W)
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    """
+    N, C, H, W = x_shape
+    Ho, Wo = H - 2, W - 2
+    d = dcols.reshape(N, Ho, Wo, C, 3, 3)
+    dxt = np.zeros((N, H, W, C), dtype=dcols.dtype)
+    for di in range(3):
+        for dj in range(3):
+            dxt[:, di:di + Ho, dj:dj + Wo, :] += d[:, :, :, :, di, dj]
+    return dxt.transpose(0, 3, 1, 2)
+
+
+class Conv3x3(Layer):
+    """3x3 convolution (cross-correlation, as in every deep-learning library), valid
+    padding, stride 1.
+
+    Parameters
+    ----------
+    num_filters : int
+        F, the number of output channels.
+    in_channels : int, default 1
+        C, the number of input channels.
+    init : str, default "he"
+        Filter initialisation with fan_in = 9 C, see :func:`course_lib.initializers.initialize`.
+    rng : numpy.random.Generator, int or None
+    dtype : float32 or float64, default float64
+
+    Shapes: x (N, C, H, W), or (N, H, W) taken as C = 1 -> y (N, F, H-2, W-2).
+    Params "W" (F, C, 3, 3), "b" (F,).
+    ``y[n, f, i, j] = b[f] + sum_{c, di, dj} W[f, c, di, dj] * x[n, c, i+di, j+dj]``.
+
+    Forward gathers patches (:func:`im2col_3x3`) and does one matrix multiply;
+    backward is two more multiplies and :func:`col2im_3x3`.
+    """
+
+    def __init__(self, num_filters: int, in_channels: int = 1, *, init: str = "he",
+                 rng: np.random.Generator | int | None = None, dtype: type = np.float64) -> None:
+        super().__init__()
+        for label, n in (("num_filters", num_filters), ("in_channels", in_channels)):
+            if not isinstance(n, (int, np.integer)) or n < 1:
+                raise ValueError(f"Conv3x3: {label} must be a positive int, got {n!r}.")
+        self.num_filters, self.in_channels, self.init = int(num_filters), int(in_channels), init
+        fan_in, fan_out = 9 * in_channels, 9 * num_filters
+        self.params["W"] = initialize((num_filters, in_channels, 3, 3), fan_in, fan_out, init,
+                                      as_generator(rng), dtype)
+        self.params["b"] = np.zeros(num_filters, dtype=dtype)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=(3, 4))
+        self._x_shape_in = x.shape
+        if x.ndim == 3:
+            x = x[:, None, :, :]
+        N, C, H, W = x.shape
+        if C != self.in_channels:
+            raise ValueError(f"Conv3x3.forward expects {self.in_channels} input channel(s), got "
+                             f"input of shape {self._x_shape_in} with {C}. Images are "
+                             f"(N, C, H, W), or (N, H, W) for one channel.")
+        if H < 3 or W < 3:
+            raise ValueError(f"Conv3x3.forward needs images of at least 3x3, got {H}x{W}.")
+        F = self.num_filters
+        Wmat = self.params["W"].reshape(F, C * 9).astype(x.dtype, copy=False)
+        self._cols = im2col_3x3(x)                        # (N*Ho*Wo, C*9)
+        y = self._cols @ Wmat.T + self.params["b"].astype(x.dtype, copy=False)
+        y = y.reshape(N, H - 2, W - 2, F).transpose(0, 3, 1, 2)
+        self._x_shape = x.shape
+        self._out_shape = y.shape
+        return np.ascontiguousarray(y)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        N, C, H, W = self._x_shape
+        F = self.num_filters
+        g2 = g.transpose(0, 2, 3, 1).reshape(-1, F)       # (N*Ho*Wo, F)
+        W_ = self.params["W"]
+        self.grads["W"] = (g2.T @ self._cols).reshape(F, C, 3, 3).astype(W_.dtype, copy=False)
+        self.grads["b"] = g2.sum(axis=0).astype(W_.dtype, copy=False)
+        dcols = g2 @ W_.reshape(F, C * 9).astype(g.dtype, copy=False)
+        dx = col2im_3x3(dcols, self._x_shape)
+        return dx.reshape(self._x_shape_in)
+
+    def __repr__(self) -> str:
+        return f"Conv3x3({self.num_filters} filters, {self.in_channels} channel(s))"
+
+
+class MaxPool2(Layer):
+    """2x2 max-pooling with stride 2.
+
+    Shapes: x (N, C, H, W) -> y (N, C, H//2, W//2); an odd last row or column
+    is dropped, as in PyTorch's default.
+
+    The gradient of each window goes to exactly one input: the first maximum
+    in row-major order (PyTorch's choice). Giving it to every tied maximum
+    would multiply the gradient and is not the derivative of anything.
+    """
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x, ndim=4)
+        N, C, H, W = x.shape
+        if H < 2 or W < 2:
+            raise ValueError(f"MaxPool2.forward needs H and W of at least 2, got shape {x.shape}.")
+        Ho, Wo = H // 2, W // 2
+        windows = (x[:, :, :2 * Ho, :2 * Wo]
+                   .reshape(N, C, Ho, 2, Wo, 2)
+                   .transpose(0, 1, 2, 4, 3, 5)
+                   .reshape(N, C, Ho, Wo, 4))               # window entries in row-major order
+        self._argmax = windows.argmax(axis=-1)              # first maximum wins ties
+        y = np.take_along_axis(windows, self._argmax[..., None], axis=-1)[..., 0]
+        self._x_shape = x.shape
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        N, C, H, W = self._x_shape
+        Ho, Wo = H // 2, W // 2
+        dwin = np.zeros((N, C, Ho, Wo, 4), dtype=g.dtype)
+        np.put_along_axis(dwin, self._argmax[..., None], g[..., None], axis=-1)
+        dx = np.zeros(self._x_shape, dtype=g.dtype)
+        dx[:, :, :2 * Ho, :2 * Wo] = (dwin.reshape(N, C, Ho, Wo, 2, 2)
+                                      .transpose(0, 1, 2, 4, 3, 5)
+                                      .reshape(N, C, 2 * Ho, 2 * Wo))
+        return dx
+
+
+class Flatten(Layer):
+    """Flatten all but the batch axis, row-major. Shapes: (N, ...) -> (N, prod(...))."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten.forward expects a batch (N, ...), got shape {x.shape}.")
+        self._x_shape = x.shape
+        y = x.reshape(x.shape[0], -1)
+        self._out_shape = y.shape
+        return y
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        g = self._check_grad_out(grad_out)
+        return g.reshape(self._x_shape)

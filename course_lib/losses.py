@@ -1,0 +1,121 @@
+"""Loss functions: ``loss.forward(pred, target) -> float`` and ``loss.backward() -> dL/dpred``.
+
+Each loss is a mean over the batch, so the gradient carries a 1/N factor and
+the learning rate does not depend on the batch size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .validation import check_float_array, check_labels
+
+
+class Loss:
+    """Base class: remembers what backward needs and checks call order."""
+
+    #: whether the targets are classes (fit reports accuracy for these losses)
+    is_classification = False
+
+    def __init__(self) -> None:
+        self._grad: np.ndarray | None = None
+
+    def __call__(self, pred: np.ndarray, target: np.ndarray) -> float:
+        return self.forward(pred, target)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:  # pragma: no cover
+        raise NotImplementedError
+
+    def backward(self) -> np.ndarray:
+        """Return dL/dpred, same shape as the last ``pred``."""
+        if self._grad is None:
+            raise RuntimeError(f"{self.name}.backward: call forward(pred, target) first.")
+        return self._grad
+
+    def __repr__(self) -> str:
+        return f"{self.name}()"
+
+
+class MSELoss(Loss):
+    """Mean squared error, averaged over all elements: ``L = mean((pred - target)**2)``.
+
+    Shapes: pred (N, ...) and target of the same shape; a target of shape (N,)
+    is accepted for a prediction of shape (N, 1). dL/dpred = 2 (pred - target) / pred.size.
+    For one-hot targets (N, K) the mean is over N*K elements.
+    """
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        where = f"{self.name}.forward"
+        pred = check_float_array(pred, "pred", where=where)
+        if not isinstance(target, np.ndarray):
+            raise TypeError(f"{where}: target must be a NumPy array, got {type(target).__name__}.")
+        if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == (pred.shape[0],):
+            target = target[:, None]  # (N,) regression targets against an (N, 1) output
+        if target.shape != pred.shape:
+            raise ValueError(f"{where}: target must have the shape of pred {pred.shape}, got "
+                             f"{target.shape}. (For class labels with a K-output model, "
+                             f"pass one_hot(y, K).)")
+        target = check_float_array(np.asarray(target, dtype=pred.dtype), "target", where=where)
+        diff = pred - target
+        self._grad = (2.0 / diff.size) * diff
+        return float(np.mean(diff * diff))
+
+
+class CrossEntropyLoss(Loss):
+    """Cross-entropy of predicted probabilities: ``L = -mean_n sum_k t[n,k] log p[n,k]``.
+
+    Takes probabilities (a Softmax layer's output), shape (N, K), rows summing
+    to 1; targets are labels (N,) in [0, K) or one-hot (N, K).
+    dL/dp = -t / (N p). p is clipped at 1e-12 so a
+    probability of 0 gives a large finite loss rather than inf.
+    For logits, use :class:`SoftmaxCrossEntropyLoss`, which is stabler.
+    """
+
+    is_classification = True
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        where = f"{self.name}.forward"
+        p = check_float_array(pred, "pred", ndim=2, where=where)
+        if p.min() < 0 or p.max() > 1 + 1e-6:
+            raise ValueError(f"{where}: pred must be probabilities in [0, 1], got values from "
+                             f"{p.min():.3g} to {p.max():.3g}. For raw scores (logits) use "
+                             f"SoftmaxCrossEntropyLoss, or put a Softmax layer last.")
+        row_sums = p.sum(axis=1)
+        if np.abs(row_sums - 1).max() > 1e-3:
+            raise ValueError(f"{where}: each row of pred must sum to 1 (a probability "
+                             f"distribution), got row sums from {row_sums.min():.3g} to "
+                             f"{row_sums.max():.3g}. Put a Softmax layer last.")
+        N, K = p.shape
+        t = check_labels(target, N, K, where=where).astype(p.dtype, copy=False)
+        p_safe = np.maximum(p, 1e-12)  # log(0) = -inf; clip to a large finite loss
+        self._grad = -t / (N * p_safe)
+        return float(-(t * np.log(p_safe)).sum() / N)
+
+
+class SoftmaxCrossEntropyLoss(Loss):
+    """Softmax followed by cross-entropy, fused: takes logits (N, K).
+
+    ``L = -mean_n sum_k t[n,k] log softmax(z)[n,k]``, with ``log softmax(z) =
+    z - max(z) - log(sum(exp(z - max(z))))`` so logits like 1000 neither
+    overflow nor give log(0). The gradient is simply
+    ``dL/dz = (softmax(z) - t) / N``.
+    Targets are labels (N,) in [0, K) or one-hot (N, K).
+    After ``forward``, ``self.probs`` holds softmax(z).
+    """
+
+    is_classification = True
+
+    def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        where = f"{self.name}.forward"
+        z = check_float_array(pred, "pred (logits)", ndim=2, where=where)
+        N, K = z.shape
+        t = check_labels(target, N, K, where=where).astype(z.dtype, copy=False)
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.probs = np.exp(log_probs)
+        self._grad = (self.probs - t) / N
+        return float(-(t * log_probs).sum() / N)

@@ -1,0 +1,104 @@
+"""Optimisers: ``optimizer.step(model)`` updates every layer's params from its grads, in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .layers import Layer
+
+
+def _params_and_grads(model: object) -> Iterator[tuple[tuple[int, str], np.ndarray, np.ndarray]]:
+    """Yield ((layer index, name), param, grad) for a Sequential, a list of layers or one layer."""
+    if isinstance(model, Layer):
+        layers = [model]
+    elif hasattr(model, "layers"):
+        layers = model.layers
+    else:
+        layers = list(model)
+    for i, layer in enumerate(layers):
+        grads = layer.grads
+        for name, param in layer.params.items():
+            if name not in grads:
+                raise RuntimeError(f"optimizer.step: layer {i} ({layer!r}) has no gradient for "
+                                   f"{name!r}; call model.backward(loss.backward()) before step.")
+            yield (i, name), param, grads[name]
+
+
+def _check_lr(lr: float) -> float:
+    if not np.isscalar(lr) or not lr > 0:
+        raise ValueError(f"learning rate must be a positive number, got {lr!r}.")
+    return float(lr)
+
+
+class SGD:
+    """Stochastic gradient descent, with optional (heavy-ball) momentum.
+
+    ``v = momentum * v - lr * g``; ``p = p + v``. With momentum 0 this is ``p -= lr * g``.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, > 0.
+    momentum : float, default 0.0
+        In [0, 1).
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.0) -> None:
+        self.lr = _check_lr(lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}.")
+        self.momentum = float(momentum)
+        self._velocity: dict[tuple[int, str], np.ndarray] = {}
+
+    def step(self, model: object) -> None:
+        """Update the params of ``model`` (a Sequential, a layer or a list of layers) in place."""
+        for key, p, g in _params_and_grads(model):
+            if self.momentum:
+                v = self._velocity.setdefault(key, np.zeros_like(p))
+                v *= self.momentum
+                v -= self.lr * g
+                p += v
+            else:
+                p -= self.lr * g
+
+    def __repr__(self) -> str:
+        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2015): per-parameter step sizes from running moments.
+
+    ``m = b1 m + (1-b1) g``; ``v = b2 v + (1-b2) g**2``;
+    ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` with the bias-corrected
+    ``m_hat = m / (1 - b1**t)``, ``v_hat = v / (1 - b2**t)``.
+    """
+
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        self.lr = _check_lr(lr)
+        for label, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Adam: {label} must be in [0, 1), got {beta!r}.")
+        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.t = 0
+        self._m: dict[tuple[int, str], np.ndarray] = {}
+        self._v: dict[tuple[int, str], np.ndarray] = {}
+
+    def step(self, model: object) -> None:
+        """Update the params of ``model`` (a Sequential, a layer or a list of layers) in place."""
+        self.t += 1
+        c1 = 1.0 - self.beta1 ** self.t
+        c2 = 1.0 - self.beta2 ** self.t
+        for key, p, g in _params_and_grads(model):
+            m = self._m.setdefault(key, np.zeros_like(p))
+            v = self._v.setdefault(key, np.zeros_like(p))
+            m *= self.beta1
+            m += (1.0 - self.beta1) * g
+            v *= self.beta2
+            v += (1.0 - self.beta2) * (g * g)
+            p -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
+
+    def __repr__(self) -> str:
+        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
