@@ -1,0 +1,99 @@
+"""The loaders: shapes and dtypes, checksums, and clear errors for missing or corrupt files."""
+
+import gzip
+import shutil
+
+import numpy as np
+import pytest
+
+from course_lib import data
+from course_lib.data import (DataFileError, load_boston, load_digits, load_iris, load_mnist,
+                             one_hot, parse_idx)
+
+
+def test_mnist_test_split():
+    images, labels = load_mnist("test")
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (10000,) and labels.dtype == np.int64
+    assert set(np.unique(labels)) == set(range(10))
+    assert images.max() == 255 and images.min() == 0
+
+
+def test_mnist_train_split():
+    images, labels = load_mnist("train")
+    assert images.shape == (60000, 28, 28) and labels.shape == (60000,)
+    np.testing.assert_array_equal(np.bincount(labels)[:3], [5923, 6742, 5958])
+
+
+def test_mnist_split_name():
+    with pytest.raises(ValueError, match="'train' or 'test', got 'validation'"):
+        load_mnist("validation")
+
+
+def test_boston():
+    X, y, names = load_boston()
+    assert X.shape == (506, 13) and y.shape == (506,) and X.dtype == y.dtype == np.float64
+    assert names[:3] == ["CRIM", "ZN", "INDUS"] and names[11] == "B" and len(names) == 13
+    assert y[0] == 24.0 and X[0, 5] == 6.575
+    X12, _, names12 = load_boston(drop_b=True)
+    assert X12.shape == (506, 12) and "B" not in names12
+    np.testing.assert_array_equal(X12[:, 11], X[:, 12])
+
+
+def test_iris_and_digits():
+    X, y = load_iris()
+    assert X.shape == (150, 4) and y.dtype == np.int64 and np.bincount(y).tolist() == [50] * 3
+    X, y = load_digits()
+    assert X.shape == (1797, 64) and X.max() == 16 and y.dtype == np.int64
+
+
+def test_one_hot():
+    np.testing.assert_array_equal(one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+    assert one_hot(np.array([0, 4])).shape == (2, 5)
+    with pytest.raises(ValueError, match=r"\[0, 3\), got a maximum of 3"):
+        one_hot(np.array([3]), 3)
+    with pytest.raises(TypeError, match="integer labels"):
+        one_hot(np.array([0.5]))
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A private copy of data/ that a test may damage; the loaders read it via COURSE_DATA_DIR."""
+    for relpath in data.CHECKSUMS:
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data.data_dir() / relpath, tmp_path / relpath)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_missing_file_names_it_and_how_to_restore(data_copy):
+    (data_copy / "mnist/t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataFileError, match=r"not found: .*t10k-labels-idx1-ubyte.gz.*git "
+                                            r"checkout -- data/mnist/t10k-labels-idx1-ubyte.gz"):
+        load_mnist("test")
+
+
+def test_corrupt_file_names_it_and_the_checksums(data_copy):
+    path = data_copy / "boston/boston_house_prices.csv"
+    path.write_bytes(path.read_bytes().replace(b"24\n", b"25\n", 1))
+    with pytest.raises(DataFileError, match=r"boston_house_prices.csv is corrupt: SHA-256 .* "
+                                            r"differs from the expected d98212636026"):
+        load_boston()
+
+
+def test_truncated_mnist_file(data_copy):
+    path = data_copy / "mnist/t10k-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(DataFileError, match="t10k-images-idx3-ubyte.gz is corrupt"):
+        load_mnist("test")
+
+
+def test_idx_parser_checks_magic_and_size():
+    good = np.array([2049, 3], dtype=">i4").tobytes() + bytes([1, 2, 3])
+    np.testing.assert_array_equal(parse_idx(gzip.compress(good), 2049), [1, 2, 3])
+    with pytest.raises(DataFileError, match="magic number 2049, expected 2051"):
+        parse_idx(np.array([2049, 1, 1, 1], dtype=">i4").tobytes() + b"x", 2051, "images")
+    with pytest.raises(DataFileError, match="9 bytes, expected 11"):
+        parse_idx(good[:-2], 2049)
+    with pytest.raises(DataFileError, match="shorter than the IDX header"):
+        parse_idx(b"\x00\x00", 2049)
