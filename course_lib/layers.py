@@ -449,7 +449,14 @@ class MaxPool2(Layer):
     The gradient of each window goes to exactly one input: the first maximum
     in row-major order (PyTorch's choice). Giving it to every tied maximum
     would multiply the gradient and is not the derivative of anything.
+
+    The four corners of every window are four strided slices of x
+    (``x[:, :, di::2, dj::2]``), so both passes are a few whole-array
+    operations with no loop over windows.
     """
+
+    #: the window positions (di, dj) in row-major order: ties go to the earliest
+    OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x, ndim=4)
@@ -457,12 +464,15 @@ class MaxPool2(Layer):
         if H < 2 or W < 2:
             raise ValueError(f"MaxPool2.forward needs H and W of at least 2, got shape {x.shape}.")
         Ho, Wo = H // 2, W // 2
-        windows = (x[:, :, :2 * Ho, :2 * Wo]
-                   .reshape(N, C, Ho, 2, Wo, 2)
-                   .transpose(0, 1, 2, 4, 3, 5)
-                   .reshape(N, C, Ho, Wo, 4))               # window entries in row-major order
-        self._argmax = windows.argmax(axis=-1)              # first maximum wins ties
-        y = np.take_along_axis(windows, self._argmax[..., None], axis=-1)[..., 0]
+        corners = [x[:, :, di:2 * Ho:2, dj:2 * Wo:2] for di, dj in self.OFFSETS]
+        y = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
+        # One boolean mask per corner: True where that corner is the window's
+        # first maximum. `taken` stops a later tied corner from winning too.
+        self._masks, taken = [], np.zeros(y.shape, dtype=bool)
+        for corner in corners:
+            mask = (corner == y) & ~taken
+            taken |= mask
+            self._masks.append(mask)
         self._x_shape = x.shape
         self._out_shape = y.shape
         return y
@@ -471,12 +481,9 @@ class MaxPool2(Layer):
         g = self._check_grad_out(grad_out)
         N, C, H, W = self._x_shape
         Ho, Wo = H // 2, W // 2
-        dwin = np.zeros((N, C, Ho, Wo, 4), dtype=g.dtype)
-        np.put_along_axis(dwin, self._argmax[..., None], g[..., None], axis=-1)
         dx = np.zeros(self._x_shape, dtype=g.dtype)
-        dx[:, :, :2 * Ho, :2 * Wo] = (dwin.reshape(N, C, Ho, Wo, 2, 2)
-                                      .transpose(0, 1, 2, 4, 3, 5)
-                                      .reshape(N, C, 2 * Ho, 2 * Wo))
+        for mask, (di, dj) in zip(self._masks, self.OFFSETS):
+            dx[:, :, di:2 * Ho:2, dj:2 * Wo:2] = g * mask
         return dx
 
 
