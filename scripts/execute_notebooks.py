@@ -56,8 +56,6 @@ def normalise(nb):
 def execute(path, timeout):
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
     client = NotebookClient(
         nb,
         timeout=timeout,
