@@ -37,3 +37,65 @@ def learning_curves(histories: dict, *, metric: str = "loss", ax: plt.Axes | Non
     ax.legend()
     ax.grid(alpha=0.3)
     return ax
+
+
+def chain_diagram(nodes: list[str], forward: list[str], backward: list[str], *,
+                  params: dict[int, tuple[str, str, str]] | None = None,
+                  ax: plt.Axes | None = None) -> plt.Axes:
+    """Draw a chain of ops as boxes joined by arrows, with values forward and gradients back.
+
+    Parameters
+    ----------
+    nodes : list of str
+        Box labels, left to right, e.g. ``["x", "MatMul", "BiasAdd", "Sigmoid", "MSE", "L"]``.
+    forward : list of str, one per gap (``len(nodes) - 1``)
+        Written in blue above the arrow from ``nodes[i]`` to ``nodes[i + 1]``: the
+        value that flows forward.
+    backward : list of str, one per gap
+        Written in red below the arrow back from ``nodes[i + 1]`` to ``nodes[i]``:
+        the gradient of the loss with respect to that value.
+    params : dict, optional
+        ``{i: (name, value, gradient)}``: a parameter box above ``nodes[i]``,
+        with its value (blue) and gradient (red) beside its arrow.
+    ax : Axes, optional
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    if len(forward) != len(nodes) - 1 or len(backward) != len(nodes) - 1:
+        raise ValueError(f"chain_diagram: forward and backward need one label per gap "
+                         f"({len(nodes) - 1}), got {len(forward)} and {len(backward)}.")
+    params = params or {}
+    step, width, height = 3.2, 1.3, 0.8
+    ax = ax or plt.subplots(figsize=(2.2 * len(nodes), 3.6))[1]
+    blue, red = "tab:blue", "tab:red"
+
+    def box(cx: float, cy: float, text: str, color: str) -> None:
+        ax.add_patch(FancyBboxPatch((cx - width / 2, cy - height / 2), width, height,
+                                    boxstyle="round,pad=0.05", facecolor=color,
+                                    edgecolor="0.3"))
+        ax.text(cx, cy, text, ha="center", va="center", fontsize=11)
+
+    def arrow(x0: float, y0: float, x1: float, y1: float, color: str) -> None:
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0),
+                    arrowprops={"arrowstyle": "-|>", "color": color, "lw": 1.5})
+
+    last = len(nodes) - 1
+    for i, label in enumerate(nodes):
+        box(i * step, 0, label, "0.92" if i in (0, last) else "#fdf1d6")
+    for i, (value, grad) in enumerate(zip(forward, backward)):
+        x0, x1 = i * step + width / 2 + 0.1, (i + 1) * step - width / 2 - 0.1
+        arrow(x0, 0.15, x1, 0.15, blue)
+        arrow(x1, -0.15, x0, -0.15, red)
+        ax.text((x0 + x1) / 2, 0.25, value, ha="center", va="bottom", color=blue, fontsize=9)
+        ax.text((x0 + x1) / 2, -0.25, grad, ha="center", va="top", color=red, fontsize=9)
+    for i, (name, value, grad) in params.items():
+        cx, cy = i * step, 1.9
+        box(cx, cy, name, "#e3eef9")
+        arrow(cx, cy - height / 2 - 0.05, cx, height / 2 + 0.08, blue)
+        ax.text(cx - 0.12, 1.0, value, ha="right", va="center", color=blue, fontsize=9)
+        ax.text(cx + 0.12, 1.0, grad, ha="left", va="center", color=red, fontsize=9)
+    ax.set_xlim(-width, last * step + width)
+    ax.set_ylim(-1.0, 2.5 if params else 1.0)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
