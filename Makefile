@@ -14,7 +14,7 @@ PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test execute run lab clean distclean
+.PHONY: help install test execute run lab bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -44,6 +44,9 @@ run: install ## Execute every notebook into build/notebooks and render build/htm
 
 lab: install ## Start JupyterLab on the course notebooks
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
+
+bench: install ## Benchmark matmul, MLP, CNN and the course's run time (writes build/bench.json)
+	$(PY) benchmarks/bench.py --out $(BUILD)/bench.json
 
 clean: ## Remove build/ and caches (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache *.egg-info
