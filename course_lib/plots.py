@@ -65,8 +65,8 @@ def chain_diagram(nodes: list[str], forward: list[str], backward: list[str], *,
         raise ValueError(f"chain_diagram: forward and backward need one label per gap "
                          f"({len(nodes) - 1}), got {len(forward)} and {len(backward)}.")
     params = params or {}
-    step, width, height = 3.2, 1.3, 0.8
-    ax = ax or plt.subplots(figsize=(2.2 * len(nodes), 3.6))[1]
+    step, width, height = 3.6, 1.3, 0.8
+    ax = ax or plt.subplots(figsize=(2.3 * len(nodes), 3.4))[1]
     blue, red = "tab:blue", "tab:red"
 
     def box(cx: float, cy: float, text: str, color: str) -> None:
