@@ -4,7 +4,7 @@ Each check takes the student's result (or function), compares it with the
 reference in course_lib, and either prints "All checks passed" or raises
 :class:`ExerciseError` with a message that names what is wrong: a shape, the
 value at an index, a gradient off by a factor. Every check is tested with a
-correct and a wrong answer in tests/test_checks.py.
+correct and a wrong answer in tests/test_checks_lesson0N.py.
 """
 
 from __future__ import annotations
