@@ -162,7 +162,280 @@ def check_leaky_relu(layer_cls) -> None:
 
 # --- lesson 02: SGD on linear models ----------------------------------------------------
 
+def _l02_close(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal up to rounding (tight enough to tell ddof=0 from ddof=1)."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-7, atol=1e-9))
+
+
+def _l02_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
+    """The constant c with ``got == c * expected`` everywhere, or None."""
+    nonzero = np.abs(expected) > 1e-12
+    if not nonzero.any():
+        return None
+    c = float(np.median(got[nonzero] / expected[nonzero]))
+    return c if np.allclose(got, c * expected, rtol=1e-6, atol=1e-10) else None
+
+
+def _l02_safe_std(X: np.ndarray, axis: int, ddof: int = 0) -> np.ndarray:
+    std = X.std(axis=axis, ddof=ddof, keepdims=True)
+    return np.where(std > 0, std, 1.0)
+
+
+def check_standardisation(X_train_std, X_test_std, X_train: np.ndarray,
+                          X_test: np.ndarray) -> None:
+    """Check lesson 02's standardisation: both splits scaled with the TRAINING statistics.
+
+    Expected, for ``X`` = ``X_train`` and ``X_test`` alike:
+    ``(X - X_train.mean(axis=0)) / X_train.std(axis=0)`` (ddof=0, as scikit-learn's
+    StandardScaler; a constant column is divided by 1). Names the usual slips: a
+    statistic returned instead of the data, statistics per row (axis=1), the test set
+    scaled with its own statistics, statistics of train and test together, the sample
+    standard deviation (ddof=1), only centred, only divided, min-max scaling.
+    """
+    X_train = np.asarray(X_train, dtype=np.float64)
+    X_test = np.asarray(X_test, dtype=np.float64)
+    mean, std = X_train.mean(axis=0, keepdims=True), _l02_safe_std(X_train, 0)
+    both = np.vstack([X_train, X_test])
+    for name, got, X in (("X_train_std", X_train_std, X_train), ("X_test_std", X_test_std, X_test)):
+        expected = (X - mean) / std
+        if isinstance(got, np.ndarray) and got.shape != X.shape:
+            if got.size == X.shape[1]:
+                _fail(f"{name} has shape {got.shape}, one number per feature: that is a "
+                      f"statistic, not the data. Return the whole array, standardised, with the "
+                      f"shape of the data, {X.shape}.")
+            _fail(f"{name} should have the shape of the data it scales, {X.shape}, got "
+                  f"{got.shape}.")
+        if isinstance(got, np.ndarray) and np.all(np.isfinite(got)) and not _l02_close(got, expected):
+            spread = X.max(axis=0, keepdims=True) - X.min(axis=0, keepdims=True)
+            slips = [
+                ((X - X.mean(axis=1, keepdims=True)) / _l02_safe_std(X, 1),
+                 "uses statistics per row (axis=1). Each feature needs its own mean and standard "
+                 "deviation, taken over the samples: axis=0."),
+                ((X - X.mean(axis=0, keepdims=True)) / _l02_safe_std(X, 0),
+                 "is scaled with the test set's own mean and standard deviation. Use the "
+                 "training statistics for the test set too: the test set stands for new data, "
+                 "which arrives one sample at a time and must not shape the preprocessing."),
+                ((X - both.mean(axis=0, keepdims=True)) / _l02_safe_std(both, 0),
+                 "uses the mean and standard deviation of the training and test sets together. "
+                 "Compute them on X_train only, so nothing about the test set leaks into "
+                 "training."),
+                ((X - mean) / _l02_safe_std(X_train, 0, ddof=1),
+                 "divides by the sample standard deviation (ddof=1). Use np.std's default "
+                 "ddof=0, as StandardScaler does."),
+                (X - mean, "is centred but not divided by the standard deviation."),
+                (X / std, "is divided by the standard deviation but not centred: subtract the "
+                          "training mean first."),
+                ((X - X_train.min(axis=0, keepdims=True)) / np.where(spread > 0, spread, 1.0),
+                 "looks like min-max scaling. Standardise instead: subtract the mean, divide by "
+                 "the standard deviation."),
+            ]
+            for candidate, message in slips:
+                if _l02_close(got, candidate):
+                    _fail(f"{name} {message}")
+        compare_arrays(got, expected, name)
+    print(PASSED)
+
+
+def check_sgd_step(sgd_step) -> None:
+    """Check ``sgd_step(W, b, X, y, lr) -> (W_new, b_new)``: one SGD step of linear regression.
+
+    The model is ``y_hat = X @ W + b`` with W (d, 1), b (1,), X (N, d), y (N,); the
+    loss is ``mean((y_hat - y)**2)`` over the batch. Expected:
+    ``W_new = W - lr * 2/N * X.T @ (y_hat - y)``, ``b_new = b - lr * 2/N * sum(y_hat - y)``.
+    Tried on a batch of 5 and on one sample (per-sample SGD); updating W and b in
+    place and returning them is fine. Names the usual slips: not a pair, the (N, 1)
+    minus (N,) broadcast, a step uphill, the 2 or the 1/N or lr forgotten, no change.
+    """
+    rng = np.random.default_rng(2)
+    lr, d = 0.1, 3
+    for N in (5, 1):
+        X, y = rng.standard_normal((N, d)), rng.standard_normal(N)
+        W, b = rng.standard_normal((d, 1)), rng.standard_normal(1)
+        residual = X @ W + b - y[:, None]
+        grads = {"W": 2.0 / N * X.T @ residual, "b": 2.0 / N * residual.sum(axis=0)}
+        out = sgd_step(W.copy(), b.copy(), X.copy(), y.copy(), lr)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            _fail(f"sgd_step should return a pair (W_new, b_new), got {type(out).__name__}"
+                  + (f" of length {len(out)}" if isinstance(out, (tuple, list)) else "") + ".")
+        batch = f"a batch of {N}" if N > 1 else "one sample"
+        for (label, param), new in zip((("W", W), ("b", b)), out):
+            what = f"{label}_new (on {batch})"
+            if not isinstance(new, np.ndarray):
+                _fail(f"{what} should be a NumPy array of shape {param.shape}, got "
+                      f"{type(new).__name__}.")
+            if new.shape != param.shape:
+                hint = ""
+                if N > 1 and N in new.shape:
+                    hint = (" The prediction X @ W + b has shape (N, 1) and y has shape (N,), "
+                            "so their difference broadcasts to (N, N). Use y[:, None] or "
+                            "y.reshape(-1, 1).")
+                _fail(f"{what} should have the shape of {label}, {param.shape}, got "
+                      f"{new.shape}.{hint}")
+            step, expected = new - param, -lr * grads[label]
+            if np.all(np.isfinite(step)) and not np.allclose(step, expected, rtol=1e-6, atol=1e-10):
+                c = _l02_ratio(step, expected)
+                if c is not None:
+                    if np.isclose(c, 0):
+                        _fail(f"{what} equals {label}: the parameters did not change. "
+                              f"Return {label} - lr * dL/d{label}.")
+                    if np.isclose(c, -1):
+                        _fail(f"{what} moved {label} uphill, along the gradient. Gradient "
+                              f"descent subtracts it: {label} - lr * dL/d{label}.")
+                    if np.isclose(c, 0.5):
+                        _fail(f"The step for {label} ({batch}) is half the expected one. "
+                              f"The derivative of (y_hat - y)**2 is 2 (y_hat - y): keep the 2.")
+                    if N > 1 and np.isclose(c, N):
+                        _fail(f"The step for {label} ({batch}) is N = {N} times too large. "
+                              f"The loss is a mean over the batch, so its gradient has a 1/N: "
+                              f"divide the sum by N.")
+                    if np.isclose(c, 1 / lr):
+                        _fail(f"The step for {label} ({batch}) is the whole gradient: multiply "
+                              f"it by the learning rate lr.")
+            compare_arrays(step, expected, f"the step {label}_new - {label} (on {batch})")
+    print(PASSED)
+
+
 # --- lesson 03: MLPs on Boston, iris and digits --------------------------------------------
+
+#: lesson 03's digits network: (kind, n_in, n_out) per layer; logits out, no final Softmax
+L03_DIGITS_LAYERS = (("Dense", 64, 89), ("Tanh", None, None), ("Dense", 89, 10))
+
+
+def check_digits_model(model) -> None:
+    """Check lesson 03's network for the 8x8 digits: ``Dense(64, 89), Tanh, Dense(89, 10)``.
+
+    It outputs ten scores (logits) for ``SoftmaxCrossEntropyLoss``, which applies the
+    softmax itself. Names the usual slips: not a Sequential, a final Softmax, an
+    activation on the output, a missing or extra layer, a layer of the wrong kind or
+    size (n_in and n_out swapped), weights left at zero, the output shape.
+    """
+    from .layers import Dense, Layer, Softmax, Tanh
+    from .model import Sequential
+
+    if not isinstance(model, Sequential):
+        _fail(f"model should be a course_lib.model.Sequential, got {type(model).__name__}. "
+              f"Wrap the layers in a list: Sequential([Dense(...), Tanh(), Dense(...)]).")
+    layers = model.layers
+    listing = ", ".join(repr(layer) for layer in layers)
+    if isinstance(layers[-1], Softmax):
+        _fail("The last layer is a Softmax. Leave it out: SoftmaxCrossEntropyLoss takes the "
+              "raw scores (logits) and applies the softmax itself, more stably.")
+    if len(layers) == 4 and isinstance(layers[2], Dense) and not isinstance(layers[3], Dense):
+        _fail(f"The output has an activation, {layers[3]!r}. End with the Dense(89 -> 10) "
+              f"layer: its ten scores go straight into SoftmaxCrossEntropyLoss.")
+    if len(layers) != len(L03_DIGITS_LAYERS):
+        _fail(f"The model should have 3 layers, Dense(64 -> 89), Tanh, Dense(89 -> 10); got "
+              f"{len(layers)}: {listing}.")
+    for i, (layer, (kind, n_in, n_out)) in enumerate(zip(layers, L03_DIGITS_LAYERS)):
+        if kind == "Tanh":
+            if not isinstance(layer, Tanh):
+                _fail(f"Layer {i}, the hidden activation, should be Tanh(), got {layer!r}.")
+            continue
+        if not isinstance(layer, Dense):
+            _fail(f"Layer {i} should be Dense({n_in} -> {n_out}), got {layer!r}.")
+        if (layer.n_in, layer.n_out) != (n_in, n_out):
+            swapped = (layer.n_in, layer.n_out) == (n_out, n_in)
+            _fail(f"Layer {i} should be Dense({n_in} -> {n_out}), got Dense({layer.n_in} -> "
+                  f"{layer.n_out})." + (" n_in and n_out are swapped: Dense(n_in, n_out)."
+                                        if swapped else ""))
+        if not np.any(layer.params["W"]):
+            _fail(f"Layer {i}'s weights are all zero. Then every hidden unit computes the same "
+                  f"thing and gets the same gradient, so they never become different: use a "
+                  f"random init such as init=\"glorot\".")
+    if not all(isinstance(layer, Layer) for layer in layers):  # pragma: no cover - Sequential checks
+        _fail("Every item of the model must be a course_lib Layer.")
+    out = model.predict(np.zeros((2, 64)))
+    if out.shape != (2, 10):  # pragma: no cover - implied by the layer checks
+        _fail(f"The model should map a batch (2, 64) to (2, 10), got {out.shape}.")
+    print(PASSED)
+
+
+def _l03_mlp_grads(X: np.ndarray, y: np.ndarray, W1: np.ndarray, b1: np.ndarray,
+                   W2: np.ndarray, b2: np.ndarray, slip: str = "") -> tuple[np.ndarray, ...]:
+    """Gradients of the tanh MLP with softmax cross-entropy, or of one usual slip of them."""
+    from .layers import softmax
+
+    N, K = len(X), W2.shape[1]
+    T = np.zeros((N, K))
+    T[np.arange(N), y] = 1.0
+    a = X @ W1 + b1
+    h = np.tanh(a)
+    z = h @ W2 + b2
+    delta2 = ((z if slip == "no_softmax" else softmax(z)) - T) / N
+    back = delta2 @ W2.T
+    local = {"sigmoid_derivative": h * (1 - h), "pre_activation": 1 - a * a,
+             "no_derivative": np.ones_like(h)}.get(slip, 1 - h * h)
+    delta1 = back * local
+    return X.T @ delta1, delta1.sum(axis=0), h.T @ delta2, delta2.sum(axis=0)
+
+
+def check_mlp_backward(mlp_backward) -> None:
+    """Check ``mlp_backward(X, y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)``.
+
+    The network: ``h = tanh(X @ W1 + b1)``, ``z = h @ W2 + b2``, and the loss is the
+    softmax cross-entropy of the scores z against integer labels y, averaged over
+    the batch. The answer is compared with course_lib's Dense, Tanh and
+    SoftmaxCrossEntropyLoss on a fixed batch. Names the usual slips: not four arrays,
+    a gradient transposed, the 1/N forgotten, z - t instead of softmax(z) - t,
+    sigmoid's derivative h (1 - h) for tanh's 1 - h**2, the derivative taken at the
+    pre-activation, no derivative at all, a wrong value.
+    """
+    from .layers import Dense, Tanh
+    from .losses import SoftmaxCrossEntropyLoss
+    from .model import Sequential
+
+    rng = np.random.default_rng(3)
+    N, d, H, K = 6, 4, 5, 3
+    X, y = rng.standard_normal((N, d)), rng.integers(0, K, size=N)
+    W1, b1 = rng.standard_normal((d, H)), 0.5 * rng.standard_normal(H)
+    W2, b2 = rng.standard_normal((H, K)), 0.5 * rng.standard_normal(K)
+
+    model = Sequential([Dense(d, H, rng=0), Tanh(), Dense(H, K, rng=0)])
+    model.layers[0].params["W"][...], model.layers[0].params["b"][...] = W1, b1
+    model.layers[2].params["W"][...], model.layers[2].params["b"][...] = W2, b2
+    loss = SoftmaxCrossEntropyLoss()
+    loss.forward(model.forward(X), y)
+    model.backward(loss.backward())
+    expected = (model.layers[0].grads["W"], model.layers[0].grads["b"],
+                model.layers[2].grads["W"], model.layers[2].grads["b"])
+
+    out = mlp_backward(X.copy(), y.copy(), W1.copy(), b1.copy(), W2.copy(), b2.copy())
+    if not (isinstance(out, (tuple, list)) and len(out) == 4):
+        _fail(f"mlp_backward should return four arrays (dW1, db1, dW2, db2), got "
+              f"{type(out).__name__}" + (f" of length {len(out)}"
+                                         if isinstance(out, (tuple, list)) else "") + ".")
+    names = ("dW1", "db1", "dW2", "db2")
+    for name, got, exp in zip(names, out, expected):
+        if isinstance(got, np.ndarray) and got.shape != exp.shape and got.shape == exp.T.shape:
+            _fail(f"{name} has shape {got.shape}, the transpose of its parameter's {exp.shape}. "
+                  f"A gradient has the shape of its parameter: dW = (input).T @ delta.")
+    slips = {
+        "no_softmax": "uses the scores z in z - t. The gradient of softmax cross-entropy with "
+                      "respect to z is softmax(z) - t: apply the softmax first.",
+        "sigmoid_derivative": "uses sigmoid's derivative h (1 - h). Tanh's derivative is "
+                              "1 - h**2, with h = tanh(a).",
+        "pre_activation": "takes tanh's derivative at the wrong array: 1 - a**2 with the "
+                          "pre-activation a. It is 1 - h**2 with the output h = tanh(a).",
+        "no_derivative": "passes the gradient through the hidden layer without multiplying by "
+                         "tanh's derivative 1 - h**2.",
+    }
+    for name, got, exp in zip(names, out, expected):
+        if (isinstance(got, np.ndarray) and got.shape == exp.shape and np.all(np.isfinite(got))
+                and not np.allclose(got, exp, rtol=1e-6, atol=1e-10)):
+            c = _l02_ratio(got, exp)
+            if c is not None and np.isclose(c, N):
+                _fail(f"{name} is N = {N} times too large. The loss is a mean over the batch: "
+                      f"divide by N (e.g. delta2 = (softmax(z) - t) / N).")
+            if c is not None and np.isclose(c, -1):
+                _fail(f"{name} has the wrong sign. Start from dL/dz = softmax(z) - t "
+                      f"(prediction minus target).")
+            for slip, message in slips.items():
+                alternative = _l03_mlp_grads(X, y, W1, b1, W2, b2, slip)[names.index(name)]
+                if np.allclose(got, alternative, rtol=1e-6, atol=1e-10):
+                    _fail(f"{name} {message}")
+        compare_arrays(got, exp, name)
+    print(PASSED)
+
 
 # --- lesson 04: the CNN on MNIST ---------------------------------------------------------
 

@@ -99,3 +99,64 @@ def chain_diagram(nodes: list[str], forward: list[str], backward: list[str], *,
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+def predicted_vs_true(y_true: np.ndarray, y_pred: np.ndarray, *, ax: plt.Axes | None = None,
+                      title: str | None = None, unit: str = "") -> plt.Axes:
+    """Scatter a regression model's predictions against the targets, with the line y = x.
+
+    Points on the dashed diagonal are perfect predictions; the vertical distance
+    of a point from it is that sample's error. The title reports the RMSE.
+    """
+    y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"predicted_vs_true: y_true and y_pred need the same number of "
+                         f"values, got {y_true.size} and {y_pred.size}.")
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    lo, hi = min(y_true.min(), y_pred.min()), max(y_true.max(), y_pred.max())
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="perfect")
+    ax.scatter(y_true, y_pred, s=12, alpha=0.7)
+    rmse = float(np.sqrt(np.mean((y_pred - y_true) ** 2)))
+    ax.set_title(f"{title + ': ' if title else ''}RMSE {rmse:.2f}{unit}")
+    ax.set_xlabel("true value")
+    ax.set_ylabel("predicted value")
+    ax.set_aspect("equal")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def activation_histograms(activations: dict, *, bins: int = 40,
+                          value_range: tuple[float, float] | None = None,
+                          size: float = 2.0) -> plt.Figure:
+    """Histograms of hidden activations: one row per run, one column per layer.
+
+    Parameters
+    ----------
+    activations : dict
+        Run label -> list of arrays, the activations of each layer (any shape;
+        all values are pooled). Every run must list the same number of layers.
+    bins : int, default 40
+    value_range : (low, high), optional
+        Common x-range of every histogram, e.g. (-1, 1) for tanh; by default each
+        row uses the range of its own values.
+    size : float, default 2.0
+        Width of one panel in inches.
+    """
+    labels = list(activations)
+    n_layers = {len(activations[label]) for label in labels}
+    if len(n_layers) != 1:
+        raise ValueError(f"activation_histograms: every run needs the same number of layers, "
+                         f"got {sorted(n_layers)}.")
+    ncols = n_layers.pop()
+    fig, axes = plt.subplots(len(labels), ncols, figsize=(ncols * size, len(labels) * size * 0.8),
+                             squeeze=False, sharex="row" if value_range is None else True)
+    for r, label in enumerate(labels):
+        for c, values in enumerate(activations[label]):
+            values = np.ravel(values)
+            ax = axes[r, c]
+            ax.hist(values, bins=bins, range=value_range, color=f"C{r}")
+            ax.set_yticks([])
+            ax.set_title(f"layer {c + 1}: std {values.std():.2g}", fontsize=8)
+        axes[r, 0].set_ylabel(label)
+    fig.tight_layout()
+    return fig
