@@ -1,0 +1,48 @@
+"""Lesson 00's exercise check: a correct answer passes, each usual slip gets its message."""
+
+import numpy as np
+import pytest
+
+from course_lib import checks
+
+
+def reference(images):
+    return images.reshape(len(images), -1) / 255.0
+
+
+def test_correct_answers_pass(capsys):
+    checks.check_prepare_images(reference)
+    checks.check_prepare_images(lambda im: (im.reshape(len(im), -1) / 255).astype(np.float32))
+    checks.check_prepare_images(lambda im: im.reshape(im.shape[0], 784).astype(float) / 255)
+    assert capsys.readouterr().out.count(checks.PASSED) == 3
+
+
+def in_place(images):
+    images //= 2
+    return reference(images)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda im: im / 255.0, "still 28x28 grids"),
+    (lambda im: im.reshape(-1) / 255.0, "the whole batch became one vector"),
+    (lambda im: im.reshape(len(im), -1).T / 255.0, "one column per image"),
+    (lambda im: im.reshape(len(im), -1) // 255, "returned integers"),
+    (lambda im: im.reshape(len(im), -1).astype(float), "values up to 255"),
+    (lambda im: im.reshape(len(im), -1) / 256.0, "0.9961 times the expected value"),
+    (lambda im: im.reshape(3, -1) / 255.0, "cannot reshape"),
+    (lambda im: list(reference(im)), "should be a NumPy array"),
+    (in_place, "changed `images` in place"),
+])
+def test_slips_are_named(answer, message):
+    with pytest.raises((checks.ExerciseError, ValueError), match=message):
+        checks.check_prepare_images(answer)
+
+
+def test_wrong_values_name_an_index():
+    def off_by_one_pixel(images):
+        out = reference(images)
+        out[0, 5] += 0.5
+        return out
+
+    with pytest.raises(checks.ExerciseError, match=r"at index \(0, 5\)"):
+        checks.check_prepare_images(off_by_one_pixel)
