@@ -160,3 +160,33 @@ def activation_histograms(activations: dict, *, bins: int = 40,
         axes[r, 0].set_ylabel(label)
     fig.tight_layout()
     return fig
+
+
+def confusion_matrices(matrices: dict, *, labels: list | None = None, log: bool = True,
+                       size: float = 4.2, cmap: str = "Blues") -> plt.Figure:
+    """Draw confusion matrices side by side, one per entry of ``matrices`` (title -> (K, K)).
+
+    Uses scikit-learn's ``ConfusionMatrixDisplay``: rows are the true class, columns
+    the predicted one, each cell shows its count. With ``log=True`` (default) the
+    colour scale is logarithmic and empty cells are left white, so the few errors
+    off the diagonal stand out next to the large counts on it.
+    """
+    from matplotlib.colors import LogNorm
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    fig, axes = plt.subplots(1, len(matrices), figsize=(size * len(matrices), size),
+                             squeeze=False)
+    vmax = max(int(np.max(cm)) for cm in matrices.values())
+    for ax, (title, cm) in zip(axes.flat, matrices.items()):
+        im_kw = {"norm": LogNorm(vmin=1, vmax=max(vmax, 2))} if log else {"vmin": 0,
+                                                                           "vmax": vmax}
+        display = ConfusionMatrixDisplay(np.asarray(cm), display_labels=labels)
+        display.plot(ax=ax, cmap=cmap, colorbar=False, values_format="d", im_kw=im_kw,
+                     text_kw={"fontsize": 7})
+        if log:  # hide the zeros: they carry no information and crowd the picture
+            for text in display.text_.flat:
+                if text.get_text() == "0":
+                    text.set_text("")
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
