@@ -1,5 +1,6 @@
 # Neural networks from scratch with NumPy: build, test and run the course.
-# `make` (or `make help`) lists the targets. Needs GNU make and python3.
+# `make` (or `make help`) lists the targets. Needs GNU make and python3; npm (Node.js)
+# for the offline slides and site (`make vendor`, used by slides, html, run and test).
 
 VENV      ?= .venv
 PY        := $(VENV)/bin/python
@@ -7,14 +8,20 @@ STAMP     := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/*.ipynb))
 BUILD     := build
 TIMEOUT   ?= 600
+# Offline copies of reveal.js, require.js, jQuery and MathJax (package-lock.json).
+NPM_STAMP := node_modules/.installed
+# The notebooks `make slides` and `make html` render (`make run` passes build/notebooks).
+NB_DIR    ?= notebooks
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS  ?=
+# The folder `make lab` opens, e.g. LAB_DIR=build/student after `make student`.
+LAB_DIR   ?= notebooks
 
 PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test execute run lab bench clean distclean
+.PHONY: help install vendor test execute run slides html student lab bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -31,19 +38,39 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-test: install ## Unit tests and strict nbval of every notebook (what CI runs)
+vendor: $(NPM_STAMP) ## Install the pinned reveal.js, require.js, jQuery, MathJax (npm ci)
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (e.g. apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: install vendor ## Unit tests and strict nbval of every notebook (what CI runs)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_NBVAL) tests notebooks
 
 execute: install ## Re-execute the notebooks in place, in order, deterministically
 	$(PY) scripts/execute_notebooks.py --inplace --timeout $(TIMEOUT) $(NOTEBOOKS)
 
-run: install ## Execute every notebook into build/notebooks and render build/html
+run: install vendor ## Execute every notebook into build/notebooks, then `make html` from them
 	$(PY) scripts/execute_notebooks.py --output-dir $(BUILD)/notebooks --timeout $(TIMEOUT) $(NOTEBOOKS)
-	$(PY) scripts/render_html.py $(BUILD)/notebooks $(BUILD)/html
+	$(MAKE) --no-print-directory html NB_DIR=$(BUILD)/notebooks
+
+slides: install vendor ## reveal.js slide decks of the notebooks in build/slides (work offline)
+	rm -rf $(BUILD)/slides
+	$(PY) scripts/build_slides.py $(NB_DIR) $(BUILD)/slides
+	@echo "Open $(BUILD)/slides/<notebook>.slides.html"
+
+html: slides ## The course site in build/html: course map, lessons, slides (works offline)
+	rm -rf $(BUILD)/html
+	$(PY) scripts/render_html.py --slides-dir $(BUILD)/slides $(NB_DIR) $(BUILD)/html
 	@echo "Open $(BUILD)/html/index.html"
 
+student: install ## Student notebooks in build/student: solutions replaced by NotImplementedError
+	rm -rf $(BUILD)/student
+	$(PY) scripts/make_student.py --output-dir $(BUILD)/student $(NOTEBOOKS)
+
 lab: install ## Start JupyterLab on the course notebooks
-	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(LAB_DIR)/ $(LAB_ARGS)
 
 bench: install ## Benchmark matmul, MLP, CNN and the course's run time (writes build/bench.json)
 	$(PY) benchmarks/bench.py --out $(BUILD)/bench.json
@@ -53,5 +80,5 @@ clean: ## Remove build/ and caches (keeps .venv)
 	find . -path ./$(VENV) -prune -o \
 	  \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
-distclean: clean ## Also remove .venv
-	rm -rf $(VENV)
+distclean: clean ## Also remove .venv and node_modules
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,309 @@
+"""The course build: slides, the HTML site, student notebooks and the setup cell.
+
+The slide and site tests build notebook 00 and need the npm packages
+(``make vendor``, a prerequisite of ``make test``).
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))
+
+import build_slides  # noqa: E402
+import make_student  # noqa: E402
+import offline_assets  # noqa: E402
+import render_html  # noqa: E402
+import setup_cell  # noqa: E402
+
+NB00 = REPO / "notebooks" / "00_getting_started.ipynb"
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+needs_npm = pytest.mark.skipif(
+    not (offline_assets.NODE_MODULES / "reveal.js" / "dist" / "reveal.js").is_file(),
+    reason="node_modules missing: run `make vendor` (make test does)",
+)
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+# --- slides and site ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Slides and site of notebook 00, built offline as `make html` does."""
+    out = tmp_path_factory.mktemp("build")
+    assert build_slides.main([str(NB00), str(out / "slides")]) == 0
+    assert render_html.main(["--slides-dir", str(out / "slides"), str(NB00), str(out / "html")]) == 0
+    return out
+
+
+@needs_npm
+def test_slides_are_a_reveal_deck_with_the_notebooks_slides(built):
+    deck = built / "slides" / "00_getting_started.slides.html"
+    page = deck.read_text(encoding="utf-8")
+    nb = read(NB00)
+    kinds = [build_slides.slide_type(c) for c in nb.cells]
+    # reveal.js: one <section> per slide around one <section> per (sub)slide
+    assert page.count("<section") == 2 * kinds.count("slide") + kinds.count("subslide")
+    assert '<div class="reveal">' in page and "Reveal.initialize" in page
+    assert "Getting started" in page
+    assert "COURSE_REPO" not in page, "the setup cell (skip) should not be on a slide"
+    assert "NBVAL_IGNORE_OUTPUT" not in page
+
+
+@needs_npm
+def test_slides_and_site_load_nothing_from_a_cdn(built):
+    pages = sorted(built.glob("**/*.html"))
+    assert len(pages) >= 4  # deck, deck copied into the site, lesson page, index
+    for path in pages:
+        if "_static" in path.parts:
+            continue
+        page = path.read_text(encoding="utf-8")
+        assert offline_assets.cdn_references(page) == [], path
+        assert offline_assets.missing_local_files(path) == [], path
+    for static in (built / "slides" / "_static", built / "html" / "_static"):
+        assert (static / "reveal.js" / "dist" / "reveal.js").is_file()
+        assert (static / "mathjax" / "MathJax.js").is_file()
+        assert (static / "mathjax" / "config" / "TeX-AMS_CHTML-full.js").is_file()
+
+
+@needs_npm
+def test_cdn_build_is_caught_by_the_offline_check(tmp_path):
+    assert build_slides.main(["--cdn", str(NB00), str(tmp_path)]) == 0
+    page = (tmp_path / "00_getting_started.slides.html").read_text(encoding="utf-8")
+    found = offline_assets.cdn_references(page)
+    assert any("unpkg.com/reveal.js" in ref for ref in found), found
+    assert not (tmp_path / "_static").exists()
+
+
+@needs_npm
+def test_site_index_is_a_course_map_linking_pages_and_slides(built):
+    html_dir = built / "html"
+    index = (html_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="00_getting_started.html"' in index
+    assert 'href="slides/00_getting_started.slides.html"' in index
+    assert (html_dir / "slides" / "00_getting_started.slides.html").is_file()
+    # learning goals from the notebook, time to run and prerequisites from README's course map
+    goals = render_html.learning_goals(read(NB00))
+    assert goals and all(len(g) > 10 for g in goals)
+    assert "load the course" in index
+    row = render_html.read_course_map(REPO / "README.md")["00"]
+    assert row["time to run"] and row["prerequisites"]
+    assert render_html.inline_markdown(row["prerequisites"]) in index
+
+    lesson = (html_dir / "00_getting_started.html").read_text(encoding="utf-8")
+    assert 'href="index.html"' in lesson and 'href="slides/00_getting_started.slides.html"' in lesson
+    assert "COURSE_REPO" not in lesson, "the setup cell should be left out of the site"
+    assert "check_prepare_images" in lesson
+
+
+def test_readme_course_map_lists_every_lesson_with_prerequisites_and_time():
+    rows = render_html.read_course_map(REPO / "README.md")
+    assert sorted(rows) == ["00", "01", "02", "03", "04", "05"]
+    for num, row in rows.items():
+        assert row.get("what it teaches") and row.get("prerequisites"), num
+        assert "time to run" in row, num
+
+
+def test_long_outputs_are_cut_on_slides_only():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\nfor i in range(30): print(i)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                           text="".join(f"{i}\n" for i in range(30)))]
+    nb.cells = [cell]
+    slides = build_slides.prepare_for_slides(nb, max_lines=5)
+    text = slides.cells[0].outputs[0].text
+    assert text.splitlines() == ["0", "1", "2", "3", "... (26 more lines in the notebook)"]
+    assert slides.cells[0].source == "for i in range(30): print(i)"
+    assert nb.cells[0].outputs[0].text.count("\n") == 30, "the notebook itself is unchanged"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_opens_with_a_title_slide(path):
+    counts, warnings = build_slides.slide_summary(read(path))
+    assert not warnings, f"{path.name}: {warnings}"
+    assert counts["slide"] >= 2
+
+
+# --- student notebooks ----------------------------------------------------------------------
+
+SOLVED = """\
+def f(x):
+    # keep me
+    ### BEGIN SOLUTION
+    y = 2 * x
+    return y
+    ### END SOLUTION
+
+print("after")
+"""
+
+
+def test_solution_is_replaced_keeping_the_lines_around_it():
+    source, count = make_student.strip_solution(SOLVED)
+    assert count == 1
+    assert source.splitlines() == [
+        "def f(x):",
+        "    # keep me",
+        f'    raise NotImplementedError("{make_student.MESSAGE}")',
+        "",
+        'print("after")',
+    ]
+    compile(source, "student", "exec")
+    md, count = make_student.strip_solution("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
+                                            "markdown")
+    assert count == 1 and "Because" not in md and make_student.MARKDOWN_ANSWER in md
+
+
+@pytest.mark.parametrize("source, message", [
+    ("### BEGIN SOLUTION\nx = 1\n", "without an END"),
+    ("x = 1\n### END SOLUTION\n", "without a BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION\n", "a second BEGIN"),
+])
+def test_unbalanced_markers_are_named(source, message):
+    with pytest.raises(make_student.SolutionMarkerError, match=message):
+        make_student.strip_solution(source, where="nb.ipynb, cell 3")
+
+
+def test_outputs_of_solution_and_check_cells_are_cleared_until_the_next_markdown():
+    nb = nbformat.v4.new_notebook()
+    out = [nbformat.v4.new_output("stream", name="stdout", text="All checks passed\n")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("print(1)", outputs=list(out), execution_count=1),
+        nbformat.v4.new_code_cell(SOLVED, outputs=list(out), execution_count=2),
+        nbformat.v4.new_code_cell("check(f)", outputs=list(out), execution_count=3),
+        nbformat.v4.new_code_cell("plot(f)", outputs=list(out), execution_count=4),
+        nbformat.v4.new_markdown_cell("Next section"),
+        nbformat.v4.new_code_cell("print(2)", outputs=list(out), execution_count=5),
+    ]
+    student, cells = make_student.student_version(nb)
+    assert cells == [1]
+    assert [len(c.get("outputs", [])) for c in student.cells] == [1, 0, 0, 0, 0, 1]
+    assert student.cells[2].source == "check(f)", "the check stays"
+    assert len(nb.cells[1].outputs) == 1, "the instructor notebook is unchanged"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_has_exercises_that_make_a_clean_student_version(path):
+    student, cells = make_student.student_version(read(path), path.name)
+    assert cells, f"{path.name} has no ### BEGIN SOLUTION exercise"
+    for index in cells:
+        cell = student.cells[index]
+        assert "NotImplementedError" in cell.source or cell.cell_type == "markdown"
+        assert not cell.get("outputs")
+    markers = [line for c in student.cells for line in c.source.splitlines()
+               if make_student.BEGIN.match(line) or make_student.END.match(line)]
+    assert not markers, f"{path.name}: solution markers left: {markers}"
+
+
+def _outputs_text(cell):
+    parts = []
+    for out in cell.outputs:
+        if out.output_type == "stream":
+            parts.append(out.text)
+        elif out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+        elif "text/plain" in out.get("data", {}):
+            parts.append(out.data["text/plain"])
+    return "\n".join(parts)
+
+
+def test_student_notebook_fails_its_check_until_the_solution_is_pasted_back():
+    """Notebook 00 as a student would run it: the check fails, then passes with the solution."""
+    teacher = read(NB00)
+    student, cells = make_student.student_version(teacher, NB00.name)
+    assert cells
+    index = cells[0]
+    check_index = index + 1
+    assert "checks.check_" in student.cells[check_index].source
+
+    client = NotebookClient(student, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(NB00.parent)}})
+    with client.setup_kernel():
+        for i, cell in enumerate(student.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, i)
+        before = _outputs_text(student.cells[check_index])
+        assert "NotImplementedError: Your turn" in before, before
+        assert "All checks passed" not in before
+        errors = [i for i, c in enumerate(student.cells) if c.cell_type == "code"
+                  and any(o.output_type == "error" for o in c.outputs)]
+        assert errors and errors[0] == check_index, f"first error in cell {errors[:1]}, not the check"
+
+        # The student pastes the solution in and runs the exercise and check cells again.
+        student.cells[index].source = teacher.cells[index].source
+        for i in (index, check_index):
+            client.execute_cell(student.cells[i], i)
+        after = _outputs_text(student.cells[check_index])
+    assert "All checks passed" in after, after
+
+
+# --- the setup cell -------------------------------------------------------------------------
+
+def test_setup_cell_is_inserted_once_as_the_first_code_cell():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("import numpy")]
+    assert setup_cell.apply(nb) is True
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code"]
+    cell = nb.cells[1]
+    assert setup_cell.is_setup_cell(cell)
+    assert cell.metadata["slideshow"]["slide_type"] == "skip"
+    assert setup_cell.COURSE_REPO in cell.source
+    assert setup_cell.apply(nb) is False, "a second run changes nothing"
+    assert len(nb.cells) == 3
+
+    # an old version elsewhere is replaced and moved to the first code cell
+    nb.cells[1].source = "old"
+    nb.cells.append(nb.cells.pop(1))
+    assert setup_cell.apply(nb) is True
+    assert setup_cell.is_setup_cell(nb.cells[1]) and nb.cells[1].source == setup_cell.setup_source()
+    assert sum(map(setup_cell.is_setup_cell, nb.cells)) == 1
+    nbformat.validate(nb)
+
+
+def test_notebook_00_and_readme_badges_are_up_to_date():
+    nb = read(NB00)
+    assert setup_cell.apply(nb) is False, "run: python scripts/setup_cell.py notebooks/00*.ipynb"
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert setup_cell.update_readme(readme) == readme, "run: python scripts/setup_cell.py"
+    owner_name = setup_cell.github_path()
+    assert f"mybinder.org/v2/gh/{owner_name}/" in readme
+    assert f"colab.research.google.com/github/{owner_name}/" in readme
+
+
+def test_setup_cell_is_silent_when_course_lib_is_importable(capsys):
+    exec(compile(setup_cell.setup_source(), "setup", "exec"), {})
+    assert capsys.readouterr().out == ""
+
+
+def test_setup_cell_finds_the_checkout_when_course_lib_is_not_installed(tmp_path):
+    script = tmp_path / "setup.py"
+    script.write_text(setup_cell.setup_source())
+    # -S: no site-packages, so course_lib is not installed; run from notebooks/ like Jupyter
+    result = subprocess.run([sys.executable, "-S", str(script)], cwd=REPO / "notebooks",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"course_lib \S+ from \S+\n", result.stdout), result.stdout
+    assert Path(result.stdout.split(" from ")[1].strip()) == REPO
+
+
+def test_setup_cell_clones_the_course_when_there_is_no_checkout(tmp_path):
+    script = tmp_path / "setup.py"
+    script.write_text(setup_cell.setup_source(REPO.as_uri()))  # a local clone stands in for GitHub
+    work = tmp_path / "content"
+    work.mkdir()
+    result = subprocess.run([sys.executable, "-S", str(script)], cwd=work,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    clone = work / REPO.name
+    assert (clone / "course_lib" / "data.py").is_file() and (clone / "data").is_dir()
+    assert f"from {clone}" in result.stdout
