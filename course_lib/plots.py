@@ -190,3 +190,169 @@ def confusion_matrices(matrices: dict, *, labels: list | None = None, log: bool 
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def image_row(images: list, titles: list[str] | None = None, *, cmap: str = "gray_r",
+              size: float = 2.4, grid: bool = False, colorbar: bool = False,
+              symmetric: bool = False) -> plt.Figure:
+    """Show 2-D arrays of possibly different sizes side by side, each in a panel of the same size.
+
+    Parameters
+    ----------
+    images : list of 2-D arrays
+    titles : list of str, optional
+    cmap : str
+    size : float
+        Panel width in inches.
+    grid : bool
+        Draw a thin line between pixels, so sizes can be compared by counting.
+    colorbar : bool
+        A colour bar per panel.
+    symmetric : bool
+        Colour limits +-max|value| per panel, so zero sits in the middle of a
+        diverging colour map such as "RdBu_r".
+    """
+    fig, axes = plt.subplots(1, len(images), figsize=(len(images) * size, size * 1.1),
+                             squeeze=False)
+    for k, (ax, image) in enumerate(zip(axes[0], images)):
+        image = np.asarray(image)
+        limits = {}
+        if symmetric:
+            m = float(np.abs(image).max()) or 1.0
+            limits = {"vmin": -m, "vmax": m}
+        im = ax.imshow(image, cmap=cmap, **limits)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if grid:
+            h, w = image.shape
+            ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
+            ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
+            ax.grid(which="minor", color="0.6", linewidth=0.3)
+            ax.tick_params(which="minor", length=0)
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=10)
+        if colorbar:
+            fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def conv_sliding_window(image: np.ndarray, kernel: np.ndarray, positions: list[tuple[int, int]],
+                        *, cmap: str = "gray_r") -> plt.Figure:
+    """Picture a 3x3 filter sliding over an image: input, filter and output feature map.
+
+    Each output pixel (i, j) of a valid 3x3 convolution (cross-correlation) is the
+    filter times the window ``image[i:i+3, j:j+3]``, summed. The windows at
+    ``positions`` are outlined on the input, in the same colour as the output
+    pixel they make.
+
+    Parameters
+    ----------
+    image : ndarray (H, W)
+    kernel : ndarray (3, 3)
+    positions : list of (i, j)
+        Top-left corners of the windows to outline, 0 <= i <= H-3, 0 <= j <= W-3.
+    """
+    from matplotlib.patches import Rectangle
+
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    windows = np.lib.stride_tricks.sliding_window_view(image, (3, 3))  # (H-2, W-2, 3, 3)
+    out = np.einsum("ijkl,kl->ij", windows, kernel)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.6), gridspec_kw={"width_ratios": [1, 0.6, 1]})
+    axes[0].imshow(image, cmap=cmap)
+    axes[0].set_title(f"input {image.shape[0]}x{image.shape[1]}")
+    m = float(np.abs(kernel).max()) or 1.0
+    axes[1].imshow(kernel, cmap="RdBu_r", vmin=-m, vmax=m)
+    for (a, b), value in np.ndenumerate(kernel):
+        axes[1].text(b, a, f"{value:.2g}", ha="center", va="center", fontsize=11)
+    axes[1].set_title("3x3 filter")
+    m = float(np.abs(out).max()) or 1.0
+    axes[2].imshow(out, cmap="RdBu_r", vmin=-m, vmax=m)
+    axes[2].set_title(f"output {out.shape[0]}x{out.shape[1]}")
+    for k, (i, j) in enumerate(positions):
+        colour = colours[k % len(colours)]
+        axes[0].add_patch(Rectangle((j - 0.5, i - 0.5), 3, 3, fill=False, lw=2, ec=colour))
+        axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=2, ec=colour))
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def speed_bars(times: dict, *, ax: plt.Axes | None = None, unit: str = "ms") -> plt.Axes:
+    """Grouped bars of run times on a log scale, each labelled with its value.
+
+    Parameters
+    ----------
+    times : dict
+        ``{group: {variant: seconds}}``, e.g. ``{"1 image": {"naive": 0.2,
+        "vectorised": 0.001}, "batch of 32": {...}}``. Every group has the same variants.
+    unit : {"ms", "s"}
+        Unit of the axis and the labels.
+    """
+    ax = ax or plt.subplots(figsize=(6, 3.8))[1]
+    scale = {"ms": 1e3, "s": 1.0}[unit]
+    groups = list(times)
+    variants = list(times[groups[0]])
+    width = 0.8 / len(variants)
+    for k, variant in enumerate(variants):
+        xs = np.arange(len(groups)) + (k - (len(variants) - 1) / 2) * width
+        values = [times[g][variant] * scale for g in groups]
+        bars = ax.bar(xs, values, width, label=variant)
+        for bar, value in zip(bars, values):
+            label = f"{value:,.0f}" if value >= 100 else f"{value:.2g}"
+            ax.annotate(f"{label} {unit}", (bar.get_x() + bar.get_width() / 2, value),
+                        ha="center", va="bottom", fontsize=8, xytext=(0, 2),
+                        textcoords="offset points")
+    ax.set_xticks(np.arange(len(groups)), groups)
+    ax.set_yscale("log")
+    ax.set_ylabel(f"time ({unit}, log scale)")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3, which="both")
+    return ax
+
+
+def filters_and_feature_maps(image: np.ndarray, filters: np.ndarray, maps: np.ndarray, *,
+                             ncols: int = 8) -> plt.Figure:
+    """A digit, the filters of a one-channel Conv3x3 and the feature maps they make from it.
+
+    Parameters
+    ----------
+    image : ndarray (H, W)
+    filters : ndarray (F, 3, 3) or (F, 1, 3, 3)
+        Drawn with a diverging colour map, zero in the middle (red positive, blue negative).
+    maps : ndarray (F, H', W')
+        The feature maps, one per filter, same colour map.
+    ncols : int
+        Filters per row; more filters wrap onto further pairs of rows (filters above
+        their maps).
+    """
+    filters = np.asarray(filters).reshape(len(filters), 3, 3)
+    F = len(filters)
+    ncols = min(ncols, F)
+    blocks = -(-F // ncols)
+    fig, axes = plt.subplots(2 * blocks, ncols + 1, figsize=(1.3 * (ncols + 1), 2.9 * blocks),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    for ax in axes[:, 0]:
+        ax.axis("off")
+    axes[0, 0].axis("on")
+    axes[0, 0].imshow(image, cmap="gray_r")
+    axes[0, 0].set_title("input", fontsize=9)
+    for f in range(F):
+        row, col = 2 * (f // ncols), 1 + f % ncols
+        for ax, array, label in ((axes[row, col], filters[f], "filter"),
+                                 (axes[row + 1, col], maps[f], "map")):
+            m = float(np.abs(array).max()) or 1.0
+            ax.imshow(array, cmap="RdBu_r", vmin=-m, vmax=m)
+            ax.set_title(f"{label} {f}", fontsize=9)
+    for f in range(F, blocks * ncols):
+        row, col = 2 * (f // ncols), 1 + f % ncols
+        axes[row, col].axis("off")
+        axes[row + 1, col].axis("off")
+    fig.tight_layout()
+    return fig
