@@ -56,7 +56,9 @@ class SGD:
         """Update the params of ``model`` (a Sequential, a layer or a list of layers) in place."""
         for key, p, g in _params_and_grads(model):
             if self.momentum:
-                v = self._velocity.setdefault(key, np.zeros_like(p))
+                if key not in self._velocity:
+                    self._velocity[key] = np.zeros_like(p)
+                v = self._velocity[key]
                 v *= self.momentum
                 v -= self.lr * g
                 p += v
@@ -92,8 +94,9 @@ class Adam:
         c1 = 1.0 - self.beta1 ** self.t
         c2 = 1.0 - self.beta2 ** self.t
         for key, p, g in _params_and_grads(model):
-            m = self._m.setdefault(key, np.zeros_like(p))
-            v = self._v.setdefault(key, np.zeros_like(p))
+            if key not in self._m:  # first step: moments start at zero
+                self._m[key], self._v[key] = np.zeros_like(p), np.zeros_like(p)
+            m, v = self._m[key], self._v[key]
             m *= self.beta1
             m += (1.0 - self.beta1) * g
             v *= self.beta2
