@@ -284,11 +284,11 @@ class ReLU(Layer):
         x = self._check_input(x)
         self._mask = x > 0
         self._out_shape = x.shape
-        return np.where(self._mask, x, 0).astype(x.dtype, copy=False)
+        return np.maximum(x, 0)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         g = self._check_grad_out(grad_out)
-        return np.where(self._mask, g, 0).astype(g.dtype, copy=False)
+        return g * self._mask
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -176,3 +176,11 @@ def test_fit_arguments():
 def test_init_name():
     with pytest.raises(ValueError, match="init must be one of .* got 'xavier'"):
         Dense(3, 2, init="xavier")
+
+
+def test_large_finite_input_whose_sum_overflows_is_accepted():
+    x = np.full((2, 5), 3e38, dtype=np.float32)  # finite, but the sum overflows float32
+    np.testing.assert_array_equal(ReLU().forward(x), x)
+    x[1, 2] = -np.inf
+    with pytest.raises(ValueError, match="0 NaN and 1 infinite"):
+        ReLU().forward(x)
