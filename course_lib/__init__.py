@@ -9,7 +9,11 @@ Modules, one idea each:
 - ``optim``: SGD (with momentum), Adam
 - ``train``: fit, evaluate, accuracy
 - ``gradcheck``: numerical gradients and relative errors
-- ``data``: the data-set loaders
+- ``data``: the data-set loaders (checksummed, offline)
+- ``initializers``: weight initialisation schemes (he, glorot, lecun, uniform, ...)
+- ``validation``: argument checks with messages naming expected vs got
+- ``checks``: the lessons' exercise checks
+- ``plots``: plotting helpers the lessons share
 """
 
 __version__ = "0.1.0"
