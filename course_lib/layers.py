@@ -99,13 +99,19 @@ class MatMul(Layer):
         if x.shape[1] != W.shape[0]:
             raise ValueError(f"{self.name}.forward: x has {x.shape[1]} features (shape "
                              f"{x.shape}) but W expects {W.shape[0]} (W shape {W.shape}).")
+        return self._forward(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return self._backward(self._check_grad_out(grad_out))
+
+    # The arithmetic without the checks, for Dense, which has checked already.
+    def _forward(self, x: np.ndarray) -> np.ndarray:
         self._x = x
-        y = x @ W.astype(x.dtype, copy=False)
+        y = x @ self.params["W"].astype(x.dtype, copy=False)
         self._out_shape = y.shape
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        g = self._check_grad_out(grad_out)
+    def _backward(self, g: np.ndarray) -> np.ndarray:
         W = self.params["W"]
         self.grads["W"] = (self._x.T @ g).astype(W.dtype, copy=False)
         return g @ W.T.astype(g.dtype, copy=False)
@@ -135,12 +141,18 @@ class BiasAdd(Layer):
         if x.shape[1] != b.shape[0]:
             raise ValueError(f"{self.name}.forward: x has {x.shape[1]} columns (shape {x.shape}) "
                              f"but the bias has {b.shape[0]}.")
-        y = x + b.astype(x.dtype, copy=False)
+        return self._forward(x)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return self._backward(self._check_grad_out(grad_out))
+
+    # The arithmetic without the checks, for Dense, which has checked already.
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        y = x + self.params["b"].astype(x.dtype, copy=False)
         self._out_shape = y.shape
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        g = self._check_grad_out(grad_out)
+    def _backward(self, g: np.ndarray) -> np.ndarray:
         self.grads["b"] = g.sum(axis=0).astype(self.params["b"].dtype, copy=False)
         return g
 
@@ -202,13 +214,14 @@ class Dense(Layer):
             raise ValueError(f"Dense({self.n_in} -> {self.n_out}).forward expects inputs with "
                              f"{self.n_in} features, got shape {x.shape}. The previous layer's "
                              f"output size (or the data's feature count) must equal n_in.")
-        y = self.bias_add.forward(self.matmul.forward(x))
+        # x is checked once, here; the parts skip their own checks of it.
+        y = self.bias_add._forward(self.matmul._forward(x))
         self._out_shape = y.shape
         return y
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         g = self._check_grad_out(grad_out)
-        return self.matmul.backward(self.bias_add.backward(g))
+        return self.matmul._backward(self.bias_add._backward(g))
 
     def astype(self, dtype: type) -> "Dense":
         self.matmul.astype(dtype)
