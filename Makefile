@@ -14,18 +14,18 @@ NPM_STAMP := node_modules/.installed
 NB_DIR    ?= notebooks
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS  ?=
-# The folder `make lab` opens, e.g. LAB_DIR=build/student after `make student`.
-LAB_DIR   ?= notebooks
+# The folder `make lab` opens: my_work/, the student's own copy of student/.
+LAB_DIR   ?= my_work
 
 PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor test execute run slides html student lab bench clean distclean
+.PHONY: help install vendor test test-fast execute run slides html student lab instructor bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the pinned packages and course_lib
@@ -45,8 +45,12 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: install vendor ## Unit tests and strict nbval of every notebook (what CI runs)
+test: install vendor ## Unit tests, student notebooks, strict nbval of every notebook (what CI runs)
+	$(PY) scripts/make_student.py --check $(NOTEBOOKS)
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_NBVAL) tests notebooks
+
+test-fast: install ## The unit tests only (no notebook runs): about 10 s, for iterating
+	$(PY) -m pytest -n 2 -m "not slow" tests
 
 execute: install ## Re-execute the notebooks in place, in order, deterministically
 	$(PY) scripts/execute_notebooks.py --inplace --timeout $(TIMEOUT) $(NOTEBOOKS)
@@ -65,12 +69,18 @@ html: slides ## The course site in build/html: course map, lessons, slides (work
 	$(PY) scripts/render_html.py --slides-dir $(BUILD)/slides $(NB_DIR) $(BUILD)/html
 	@echo "Open $(BUILD)/html/index.html"
 
-student: install ## Student notebooks in build/student: solutions replaced by NotImplementedError
-	rm -rf $(BUILD)/student
-	$(PY) scripts/make_student.py --output-dir $(BUILD)/student $(NOTEBOOKS)
+student: install ## Regenerate student/ from notebooks/ (solutions out); commit it with the lesson
+	$(PY) scripts/make_student.py $(NOTEBOOKS)
 
-lab: install ## Start JupyterLab on the course notebooks
+lab: install ## For students: JupyterLab on my_work/, your own copy of student/ (never overwritten)
+	@mkdir -p my_work
+	@for nb in student/*.ipynb; do \
+	  [ -e "my_work/$${nb##*/}" ] || { cp "$$nb" my_work/ && echo "new lesson: my_work/$${nb##*/}"; }; \
+	done
 	$(VENV)/bin/jupyter lab $(LAB_DIR)/ $(LAB_ARGS)
+
+instructor: install ## For instructors: JupyterLab on notebooks/, the lessons with their solutions
+	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
 bench: install ## Benchmark matmul, MLP, CNN and the course's run time (writes build/bench.json)
 	$(PY) benchmarks/bench.py --out $(BUILD)/bench.json

@@ -7,7 +7,30 @@ from collections.abc import Iterable
 import numpy as np
 
 from .layers import Layer
+from .losses import Loss
 from .validation import check_float_array
+
+
+def _check_layer(layer: object, i: int) -> None:
+    """A layer is anything with forward and backward methods (duck typing), not a class."""
+    if isinstance(layer, type):
+        raise TypeError(f"Sequential: item {i} is the class {layer.__name__}, not a layer. "
+                        f"Create one: {layer.__name__}(...).")
+    if isinstance(layer, Loss):
+        raise TypeError(f"Sequential: item {i} is the loss {layer!r}; loss functions are passed "
+                        f"to fit(model, loss, ...), not put in the model.")
+    if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
+        raise TypeError(f"Sequential: item {i} must be a layer with forward and backward methods, "
+                        f"got {type(layer).__name__}. Loss functions are passed to fit, not put "
+                        f"in the model.")
+    for name in ("params", "grads"):
+        if not isinstance(getattr(layer, name, {}), dict):
+            raise TypeError(f"Sequential: item {i} ({type(layer).__name__}) has a {name} "
+                            f"attribute that is not a dict; a layer's {name} maps names to arrays.")
+
+
+def _num_params(layer: object) -> int:
+    return int(sum(p.size for p in getattr(layer, "params", {}).values()))
 
 
 class Sequential:
@@ -16,6 +39,9 @@ class Sequential:
     Parameters
     ----------
     layers : iterable of Layer
+        Anything with ``forward(x)`` and ``backward(grad_out)`` methods (and
+        ``params``/``grads`` dicts if it has weights) works: a course_lib layer or
+        one a student wrote, subclassing :class:`~course_lib.layers.Layer` or not.
 
     Examples
     --------
@@ -30,10 +56,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("Sequential needs at least one layer, got an empty list.")
         for i, layer in enumerate(self.layers):
-            if not isinstance(layer, Layer):
-                raise TypeError(f"Sequential: item {i} must be a course_lib Layer (with forward "
-                                f"and backward), got {type(layer).__name__}. Loss functions "
-                                f"are passed to fit, not put in the model.")
+            _check_layer(layer, i)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -65,12 +88,17 @@ class Sequential:
     def astype(self, dtype: type) -> "Sequential":
         """Convert every layer's parameters to ``dtype`` (float32 or float64); returns self."""
         for layer in self.layers:
-            layer.astype(dtype)
+            if isinstance(layer, Layer):
+                layer.astype(dtype)
+            else:  # a duck-typed layer: convert its params dict
+                params = getattr(layer, "params", {})
+                for key, value in params.items():
+                    params[key] = value.astype(dtype)
         return self
 
     def num_params(self) -> int:
         """Number of trainable scalars."""
-        return sum(layer.num_params() for layer in self.layers)
+        return sum(_num_params(layer) for layer in self.layers)
 
     def summary(self, input_shape: tuple[int, ...] | None = None) -> str:
         """A table of layers, output shapes and parameter counts.
@@ -99,7 +127,7 @@ class Sequential:
         rows = [("Layer (type)", "Output shape", "Param #")]
         for i, layer in enumerate(self.layers):
             x = layer.forward(x)
-            rows.append((f"{i}: {layer!r}", str((None, *x.shape[1:])), f"{layer.num_params():,}"))
+            rows.append((f"{i}: {layer!r}", str((None, *x.shape[1:])), f"{_num_params(layer):,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         line = "-" * (sum(widths) + 4)
 

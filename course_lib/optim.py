@@ -18,8 +18,8 @@ def _params_and_grads(model: object) -> Iterator[tuple[tuple[int, str], np.ndarr
     else:
         layers = list(model)
     for i, layer in enumerate(layers):
-        grads = layer.grads
-        for name, param in layer.params.items():
+        grads = getattr(layer, "grads", {})
+        for name, param in getattr(layer, "params", {}).items():
             if name not in grads:
                 raise RuntimeError(f"optimizer.step: layer {i} ({layer!r}) has no gradient for "
                                    f"{name!r}; call model.backward(loss.backward()) before step.")

@@ -1,7 +1,13 @@
 """Write student versions of the course notebooks: the exercises' solutions taken out.
 
 Usage:
-    python scripts/make_student.py --output-dir build/student notebooks/*.ipynb
+    python scripts/make_student.py notebooks/*.ipynb            # write student/ (make student)
+    python scripts/make_student.py --check notebooks/*.ipynb    # exit 1 if student/ is stale
+    python scripts/make_student.py --output-dir DIR notebooks/*.ipynb
+
+The student versions are committed in ``student/``: that is what a student
+opens (``make lab``, the Binder and Colab links). A test fails when they are
+out of date with ``notebooks/``; run ``make student`` after changing a lesson.
 
 The instructor notebooks hold the reference solution of every "your turn"
 exercise between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION``
@@ -15,6 +21,11 @@ exercise between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION``
   cells that follow it up to the next markdown cell: the check cells, which
   would otherwise show "All checks passed", and anything else computed from
   the solution. The check cells themselves stay, so students can run them.
+  Cells tagged ``uses-exercises`` (a cell that trains a network built from
+  the student's own pieces) are cleared too, wherever they are.
+
+Cells keep their ids, so a cell of the student version and of the instructor
+version can be matched (pasting a solution back, grading).
 
 Everything else (other cells, outputs, slide metadata) is kept. A BEGIN
 without its END, or the other way round, stops the script with the
@@ -36,6 +47,9 @@ BEGIN = re.compile(r"^([ \t]*)###[ \t]*BEGIN SOLUTION\b.*$")
 END = re.compile(r"^[ \t]*###[ \t]*END SOLUTION\b.*$")
 MESSAGE = "Your turn: replace this line with your code, then run the check cell below."
 MARKDOWN_ANSWER = "*Write your answer here.*"
+#: a code cell with this tag runs the student's own pieces; its outputs are the instructor's
+USES_EXERCISES = "uses-exercises"
+DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "student"
 
 
 class SolutionMarkerError(ValueError):
@@ -95,14 +109,34 @@ def student_version(nb, name: str = "notebook"):
             continue
         if cell.cell_type == "markdown":
             after_solution = False
-        elif after_solution:
+        elif after_solution or USES_EXERCISES in cell.metadata.get("tags", []):
             _clear(cell)  # a check cell, or another cell showing the solution's results
+    nb.metadata.setdefault("course", {})["version"] = "student"
     return nb, solution_cells
+
+
+def paste_solutions(student, instructor):
+    """A copy of ``student`` with each cell's source taken from the instructor's cell of the same id.
+
+    What a student's notebook becomes once every exercise is solved exactly as
+    the reference solution; used by the tests to show such a notebook runs clean.
+    """
+    solved = copy.deepcopy(student)
+    sources = {cell.id: cell.source for cell in instructor.cells}
+    for cell in solved.cells:
+        if cell.id not in sources:
+            raise KeyError(f"cell id {cell.id!r} of the student version is not in the instructor "
+                           f"version: regenerate the student notebooks (make student)")
+        cell.source = sources[cell.id]
+    return solved
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output-dir", type=Path, required=True, help="folder for the student notebooks")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT,
+                        help="folder for the student notebooks (default: student/)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing; exit 1 if a student notebook is missing or stale")
     parser.add_argument("notebooks", nargs="+", type=Path)
     args = parser.parse_args(argv)
 
@@ -115,6 +149,15 @@ def main(argv=None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 1
         converted.append((path, student, cells))
+
+    if args.check:
+        stale = [path.name for path, student, _ in converted
+                 if not (args.output_dir / path.name).is_file()
+                 or (args.output_dir / path.name).read_text(encoding="utf-8")
+                 != nbformat.writes(student) + "\n"]
+        for name in stale:
+            print(f"stale: {args.output_dir / name} (run `make student`)", file=sys.stderr)
+        return 1 if stale else 0
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     total = 0

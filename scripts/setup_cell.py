@@ -34,7 +34,7 @@ import nbformat
 # REPLACE OWNER (and the name, if it differs) once the repository is published.
 COURSE_REPO = "https://github.com/OWNER/nn-from-scratch-numpy"
 BRANCH = "main"
-FIRST_NOTEBOOK = "notebooks/00_getting_started.ipynb"
+FIRST_NOTEBOOK = "student/00_getting_started.ipynb"  # students open the versions without solutions
 
 SETUP_TAG = "course-setup"
 README = Path(__file__).resolve().parent.parent / "README.md"

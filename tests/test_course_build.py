@@ -247,6 +247,71 @@ def test_student_notebook_fails_its_check_until_the_solution_is_pasted_back():
     assert "All checks passed" in after, after
 
 
+# --- the exercises: what every one has, and the committed student versions --------------
+
+def _exercises(nb):
+    """Indices of the code cells holding a ### BEGIN SOLUTION block."""
+    return [i for i, c in enumerate(nb.cells)
+            if c.cell_type == "code"
+            and any(make_student.BEGIN.match(line) for line in c.source.splitlines())]
+
+
+def test_the_lessons_ask_for_every_core_piece():
+    """At least 25 checked exercises in lessons 01-05 (issue: students build the network)."""
+    counts = {p.stem[:2]: len(_exercises(read(p))) for p in NOTEBOOKS}
+    assert sum(n for lesson, n in counts.items() if "01" <= lesson <= "05") >= 25, counts
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_hint_a_function_and_a_check(path):
+    nb = read(path)
+    student, _ = make_student.student_version(nb, path.name)
+    for i in _exercises(nb):
+        cell = nb.cells[i]
+        where = f"{path.name}, cell {i} (id {cell.id})"
+        before = [c for c in nb.cells[max(0, i - 3):i] if c.cell_type == "markdown"]
+        assert any("<details" in c.source and "Hint" in c.source for c in before), \
+            f"{where}: no hint (<details><summary>Hint</summary> ...) in the markdown above it"
+        raises = [line for line in student.cells[i].source.splitlines()
+                  if "raise NotImplementedError" in line]
+        assert raises and all(line.startswith((" ", "\t")) for line in raises), \
+            f"{where}: the answer must sit inside a def or class, so the student version " \
+            f"defines its name and later cells fail with a clear message, not a NameError"
+        after = []
+        for c in nb.cells[i + 1:]:
+            if c.cell_type == "markdown":
+                break
+            after.append(c)
+        assert any("checks.check_" in c.source for c in after), f"{where}: no check cell after it"
+
+
+def test_committed_student_versions_are_up_to_date():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "make_student.py"), "--check",
+                             *map(str, NOTEBOOKS)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr + "run `make student` and commit student/"
+
+
+def test_student_versions_keep_every_cell_id_and_no_solution():
+    for path in NOTEBOOKS:
+        nb, committed = read(path), read(REPO / "student" / path.name)
+        assert [c.id for c in committed.cells] == [c.id for c in nb.cells], path.name
+        assert committed.metadata["course"]["version"] == "student"
+        solved = make_student.paste_solutions(committed, nb)
+        assert [c.source for c in solved.cells] == [c.source for c in nb.cells]
+        assert not _exercises(committed), path.name
+
+
+def test_uses_exercises_cells_are_cleared_in_the_student_version():
+    nb = nbformat.v4.new_notebook()
+    out = [nbformat.v4.new_output("stream", name="stdout", text="accuracy 0.97\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("Train your own network"),
+                nbformat.v4.new_code_cell("fit(my_model)", outputs=list(out), execution_count=1,
+                                          metadata={"tags": [make_student.USES_EXERCISES]}),
+                nbformat.v4.new_code_cell("print(1)", outputs=list(out), execution_count=2)]
+    student, _ = make_student.student_version(nb)
+    assert [len(c.get("outputs", [])) for c in student.cells] == [0, 0, 1]
+
+
 # --- the setup cell -------------------------------------------------------------------------
 
 def test_setup_cell_is_inserted_once_as_the_first_code_cell():

@@ -148,3 +148,43 @@ def test_mse_on_one_hot_reports_accuracy_when_asked():
                   validation_data=(X, targets), classification=True, progress=False)
     assert len(history.val_accuracy) == 3
     assert "accuracy" in evaluate(model, MSELoss(), X, targets, classification=True)
+
+
+def test_sequential_and_fit_take_a_duck_typed_layer():
+    """A student's own layer, not derived from Layer, trains inside Sequential and fit."""
+    from course_lib.layers import Dense
+    from course_lib.losses import MSELoss
+    from course_lib.model import Sequential
+    from course_lib.optim import SGD
+    from course_lib.train import fit
+
+    class Scale:  # y = x * w, one weight per feature
+        def __init__(self, n):
+            self.params, self.grads = {"w": np.ones(n)}, {}
+
+        def forward(self, x):
+            self.x = x
+            return x * self.params["w"]
+
+        def backward(self, g):
+            self.grads["w"] = (g * self.x).sum(axis=0)
+            return g * self.params["w"]
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3))
+    y = X @ np.array([[1.0], [-2.0], [0.5]])
+    model = Sequential([Scale(3), Dense(3, 1, rng=0)])
+    assert model.num_params() == 3 + 4
+    before = model.layers[0].params["w"].copy()
+    history = fit(model, MSELoss(), SGD(0.05), X, y, epochs=30, batch_size=16, progress=False)
+    assert history.loss[-1] < 0.01 * history.loss[0]
+    assert not np.array_equal(model.layers[0].params["w"], before)
+
+
+@pytest.mark.parametrize("item, message", [
+    (Dense, r"is the class Dense, not a layer\. Create one: Dense\(\.\.\.\)"),
+    (object(), r"must be a layer with forward and backward methods, got object"),
+])
+def test_sequential_names_what_is_not_a_layer(item, message):
+    with pytest.raises(TypeError, match=message):
+        Sequential([Dense(2, 2, rng=0), item])

@@ -1,0 +1,22 @@
+"""Checks for the lessons' "your turn" exercises, one module per lesson.
+
+A notebook calls them through this package, ``checks.check_sgd_step(sgd_step)``:
+each check either prints "All checks passed" or raises :class:`ExerciseError`
+with a message that names the slip (a shape, an axis, a factor of N, a
+transposed matrix, an input changed in place, a missing term). The shared
+comparison helpers live in :mod:`course_lib.checks.common`; the tests of
+lesson NN's checks are in ``tests/test_checks_lessonNN.py``.
+"""
+
+from .common import (PASSED, ExerciseError, Unchanged, compare_arrays, compare_scalar,
+                     format_pair, require, tolerance)
+from .lesson00 import *  # noqa: F401,F403
+from .lesson01 import *  # noqa: F401,F403
+from .lesson02 import *  # noqa: F401,F403
+from .lesson03 import *  # noqa: F401,F403
+from .lesson04 import *  # noqa: F401,F403
+from .lesson05 import *  # noqa: F401,F403
+
+__all__ = ["PASSED", "ExerciseError", "Unchanged", "compare_arrays", "compare_scalar",
+           "format_pair", "require", "tolerance"]
+__all__ += [name for name in dir() if name.startswith("check_")]
