@@ -91,6 +91,11 @@ def check_standardise(standardise) -> None:
     scaled with its own statistics, statistics of train and test together, the sample
     standard deviation (ddof=1), the variance, only centred, only divided, min-max
     scaling, and an input changed in place.
+
+    Parameters
+    ----------
+    standardise : callable
+        The student's ``standardise(X_train, X_test)``.
     """
     for X_train, X_test in _standardise_cases():
         inputs = Unchanged(X_train=X_train, X_test=X_test)
@@ -151,6 +156,11 @@ def check_sgd_step(sgd_step) -> None:
     not a pair, the (N, 1) minus (N,) broadcast, no change, a step uphill, the 2 or the
     1/N or lr forgotten, a step some other multiple of the right one, X or y changed in
     place.
+
+    Parameters
+    ----------
+    sgd_step : callable
+        The student's ``sgd_step(W, b, X, y, lr)``.
     """
     rng = np.random.default_rng(2)
     lr, d = 0.1, 3
@@ -271,6 +281,11 @@ def check_sgd_optimizer(optimizer_class) -> None:
     a new array to the name p), only the first layer updated, a layer stepped with another
     layer's gradient, the gradient added, the learning rate forgotten, another multiple of
     the step, a layer without parameters not skipped, a gradient changed in place.
+
+    Parameters
+    ----------
+    optimizer_class : type
+        The student's class: ``optimizer_class(lr)`` has a ``step(model)`` method.
     """
     from ..model import Sequential
     from ..optim import SGD
@@ -470,6 +485,11 @@ def check_train_epoch(train_epoch) -> None:
     without it, no step or not one per batch, the mean of the batch means (or their sum,
     or the last batch's loss) instead of the sample-weighted mean, X or y changed in
     place.
+
+    Parameters
+    ----------
+    train_epoch : callable
+        The student's ``train_epoch(model, loss, optimizer, X, y, batch_size, rng)``.
     """
     from ..model import Sequential
     from ..optim import SGD
