@@ -69,6 +69,43 @@ class SGD:
         return f"SGD(lr={self.lr}, momentum={self.momentum})"
 
 
+class SGDW(SGD):
+    """SGD with momentum, then decoupled weight decay (SGDW, Loshchilov and Hutter, 2019).
+
+    After each :class:`SGD` step, every weight matrix (a param named ``"W"``; biases
+    are left alone) is shrunk with the learning rate of that step,
+    ``W = (1 - lr * weight_decay) * W``: the penalty ``weight_decay / 2 * ||W||**2``
+    is applied directly to W rather than added to the gradient, so momentum does
+    not carry it along. Lesson 05 trains with it and asks students to write it.
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate, > 0; may be changed between steps (a schedule).
+    momentum : float, default 0.9
+        In [0, 1).
+    weight_decay : float, default 5e-3
+        >= 0; 0 is plain :class:`SGD`.
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 5e-3) -> None:
+        super().__init__(lr, momentum)
+        if not np.isscalar(weight_decay) or not weight_decay >= 0:
+            raise ValueError(f"SGDW: weight_decay must be a number >= 0, got {weight_decay!r}.")
+        self.weight_decay = float(weight_decay)
+
+    def step(self, model: object) -> None:
+        """The SGD step, then every weight matrix of ``model`` shrunk in place."""
+        super().step(model)
+        shrink = 1.0 - self.lr * self.weight_decay
+        for (_, name), p, _ in _params_and_grads(model):
+            if name == "W":
+                p *= shrink
+
+    def __repr__(self) -> str:
+        return f"SGDW(lr={self.lr}, momentum={self.momentum}, weight_decay={self.weight_decay})"
+
+
 class Adam:
     """Adam (Kingma and Ba, 2015): per-parameter step sizes from running moments.
 

@@ -1,6 +1,7 @@
 """Lesson 05's exercise checks: a correct answer passes, each usual slip gets its own message.
 
-Also smoke tests for the lesson's plot helpers, plots.confusion_matrices and plots.histogram_grid.
+Also tests of course_lib.optim.SGDW (the lesson's optimiser, the reference of its
+weight-decay exercise) and smoke tests for the lesson's plot helper plots.confusion_matrices.
 """
 
 import matplotlib
@@ -10,60 +11,484 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.metrics import classification_report, confusion_matrix, f1_score  # noqa: E402
 
 from course_lib import checks, plots  # noqa: E402
 from course_lib.checks import lesson05  # noqa: E402
 from course_lib.layers import sigmoid  # noqa: E402
+from course_lib.optim import SGD, SGDW  # noqa: E402
+from course_lib.train import fit  # noqa: E402
 
 
 # --- check_sigmoid_slope ---------------------------------------------------------------
-def sigmoid_prime_right(x):
-    s = sigmoid(x)
+def sigmoid_prime_right(z):
+    s = sigmoid(z)
     return s * (1 - s)
 
 
+def bound_right(num_layers):
+    return sigmoid_prime_right(np.linspace(-5, 5, 1001)).max() ** num_layers
+
+
 def test_sigmoid_slope_correct_passes(capsys):
-    checks.check_sigmoid_slope(sigmoid_prime_right, 0.25, 0.25 ** 3)
+    checks.check_sigmoid_slope(sigmoid_prime_right, bound_right)
     assert capsys.readouterr().out.strip() == checks.PASSED
 
 
-def test_sigmoid_slope_accepts_the_exp_formula_and_numpy_scalars(capsys):
-    checks.check_sigmoid_slope(lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2,
-                               np.float64(0.25), np.float32(1 / 64))
+def test_sigmoid_slope_accepts_the_exp_formula_numpy_scalars_and_a_coarse_grid(capsys):
+    checks.check_sigmoid_slope(lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+                               lambda n: np.float32(0.25) ** n)
+    checks.check_sigmoid_slope(sigmoid_prime_right,  # a grid that misses 0 by a little
+                               lambda n: np.array(sigmoid_prime_right(
+                                   np.linspace(-5, 5, 1000)).max() ** n))
+    assert capsys.readouterr().out.strip().splitlines() == [checks.PASSED] * 2
+
+
+def test_sigmoid_slope_accepts_float32_arithmetic_and_a_python_loop_for_the_bound(capsys):
+    def float32_prime(z):
+        s = sigmoid(np.asarray(z, dtype=np.float32))
+        return s * (np.float32(1) - s)
+
+    def loop_bound(num_layers):
+        factor = 1.0
+        for _ in range(num_layers):
+            factor *= 0.25
+        return factor
+
+    checks.check_sigmoid_slope(float32_prime, loop_bound)
     assert capsys.readouterr().out.strip() == checks.PASSED
+
+
+def sigmoid_prime_in_place(z):
+    s = sigmoid(z)
+    z[...] = s * (1 - s)
+    return z
 
 
 @pytest.mark.parametrize("wrong,message", [
-    (sigmoid, r"returned sigmoid\(x\) itself"),
-    (lambda x: 1 - np.tanh(x) ** 2, r"is tanh's derivative"),
-    (lambda x: 1 - sigmoid(x) ** 2, r"returned 1 - s\*\*2"),
-    (lambda x: 1 - sigmoid(x), r"returned 1 - s; multiply by s"),
-    (lambda x: 2 * sigmoid_prime_right(x), r"It is 2 times the expected value"),
-    (lambda x: sigmoid_prime_right(x)[:-1], r"should have shape \(33,\), got \(32,\)"),
-    (lambda x: sigmoid_prime_right(x).tolist(), r"should be a NumPy array.*got a list"),
-    (lambda x: sigmoid_prime_right(x) + (x == 0), r"at index \(16,\) it is 1.25, expected 0.25"),
+    (sigmoid, r"returned sigmoid\(z\) itself"),
+    (lambda z: 1 - np.tanh(z) ** 2, r"is tanh's derivative"),
+    (lambda z: 1 - sigmoid(z) ** 2, r"returned 1 - s\*\*2"),
+    (lambda z: 1 - sigmoid(z), r"returned 1 - s; multiply by s"),
+    (lambda z: 2 * sigmoid_prime_right(z), r"It is 2 times the expected value"),
+    (lambda z: sigmoid_prime_right(z)[:-1], r"should have shape \(33,\), got \(32,\)"),
+    (lambda z: sigmoid_prime_right(z).tolist(), r"should be a NumPy array.*got a list"),
+    (lambda z: sigmoid_prime_right(z) + (z == 0), r"at index \(16,\) it is 1.25, expected 0.25"),
+    (lambda z: sigmoid_prime_right(z).ravel(), r"batch z of shape \(3, 4\) should have shape "
+                                               r"\(3, 4\), got \(12,\)"),
+    (sigmoid_prime_in_place, r"changed its input `z` in place"),
 ])
 def test_sigmoid_slope_wrong_function_is_named(wrong, message):
     with pytest.raises(checks.ExerciseError, match=message):
-        checks.check_sigmoid_slope(wrong, 0.25, 0.25 ** 3)
+        checks.check_sigmoid_slope(wrong, bound_right)
 
 
-@pytest.mark.parametrize("max_slope,bound,message", [
-    (0.5, 0.25 ** 3, r"max_slope = 0.5 is the value sigmoid\(0\), not its slope"),
-    (1.0, 0.25 ** 3, r"max_slope = 1 is the largest slope of tanh"),
-    (0.2, 0.25 ** 3, r"max_slope = 0.2 is not the largest value"),
-    ("0.25", 0.25 ** 3, r"max_slope should be a number, got str"),
-    (0.25, 0.75, r"adds the three slopes; the chain rule multiplies them"),
-    (0.25, 0.25 ** 4, r"counts four sigmoids"),
-    (0.25, 0.25, r"is one layer's bound"),
-    (0.25, 0.5 ** 3, r"uses sigmoid\(0\) = 0.5, the value, not the slope"),
-    (0.25, 0.01, r"three_layer_bound = 0.01, expected max_slope \*\* 3 = 0.015625"),
-    (0.25, None, r"three_layer_bound should be a number, got NoneType"),
+@pytest.mark.parametrize("bound,message", [
+    (lambda n: 0.5 ** n, r"gradient_bound\(1\) = 0.5 is the value sigmoid\(0\), not its slope"),
+    (lambda n: 1.0, r"gradient_bound\(1\) = 1 is the largest slope of tanh"),
+    (lambda n: 0.2 ** n, r"gradient_bound\(1\) = 0.2, but one sigmoid layer"),
+    (lambda n: "0.25", r"should be a number, got str"),
+    (lambda n: 0.25 * n, r"adds the three slopes; the chain rule multiplies them"),
+    (lambda n: 0.25 ** (n + 1) if n > 1 else 0.25, r"counts four sigmoids"),
+    (lambda n: 0.25, r"is one layer's bound whatever num_layers is"),
+    (lambda n: 0.25 if n == 1 else 0.5 ** n, r"uses sigmoid\(0\) = 0.5, the value"),
+    (lambda n: 0.25 ** n if n != 5 else 0.01,
+     r"sigmoid_gradient_bound\(5\) is 0\.01, expected 0\.000976562\. Each of the 5 layers"),
+    (lambda n: None, r"should be a number, got NoneType \(did the function forget to return"),
+    (lambda n: sigmoid_prime_right(np.linspace(-5, 5, 11)) ** n,
+     r"should be one number, got an array of shape \(11,\): take the largest slope"),
 ])
-def test_sigmoid_slope_wrong_numbers_are_named(max_slope, bound, message):
+def test_sigmoid_slope_wrong_bound_is_named(bound, message):
     with pytest.raises(checks.ExerciseError, match=message):
-        checks.check_sigmoid_slope(sigmoid_prime_right, max_slope, bound)
+        checks.check_sigmoid_slope(sigmoid_prime_right, bound)
+
+
+# --- check_sgd_weight_decay -------------------------------------------------------------
+class SGDWeightDecayRight(SGD):
+    def __init__(self, lr, momentum=0.9, weight_decay=5e-3):
+        super().__init__(lr, momentum)
+        self.weight_decay = weight_decay
+
+    def step(self, model):
+        super().step(model)
+        for layer in model.layers:
+            if "W" in layer.params:
+                W = layer.params["W"]
+                W *= 1 - self.lr * self.weight_decay
+
+
+def optimizer_with_step(step):
+    """A subclass of SGDWeightDecayRight whose step is ``step(self, model)``."""
+    return type("Answer", (SGDWeightDecayRight,), {"step": step})
+
+
+def sgd_step(self, model):
+    SGD.step(self, model)
+
+
+def subtract_decay(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] -= self.lr * self.weight_decay * layer.params["W"]
+
+
+def float32_factor(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        for name, p in layer.params.items():
+            if name == "W":
+                p *= np.float32(1 - self.lr * self.weight_decay)
+
+
+class OwnMomentum:
+    """Not a subclass of SGD: its own velocities, updated param by param."""
+
+    def __init__(self, lr, momentum=0.9, weight_decay=5e-3):
+        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
+        self.velocity = {}
+
+    def step(self, model):
+        for i, layer in enumerate(model.layers):
+            for name, p in layer.params.items():
+                v = self.velocity.setdefault((i, name), np.zeros_like(p))
+                v[...] = self.momentum * v - self.lr * layer.grads[name]
+                p += v
+                if name == "W":
+                    p[...] = p * (1 - self.lr * self.weight_decay)
+
+
+@pytest.mark.parametrize("answer", [SGDWeightDecayRight, optimizer_with_step(subtract_decay),
+                                    optimizer_with_step(float32_factor), OwnMomentum],
+                         ids=["in-place *=", "W -= lr*wd*W", "float32 factor", "own momentum"])
+def test_sgd_weight_decay_correct_passes(answer, capsys):
+    checks.check_sgd_weight_decay(answer)
+    assert capsys.readouterr().out.strip() == checks.PASSED
+
+
+def test_sgd_weight_decay_reference_is_the_lessons_optimizer():
+    """SGDW is the code lesson 05 trained with before it became an exercise, bit for bit."""
+    from course_lib.layers import Dense, ReLU
+    from course_lib.losses import SoftmaxCrossEntropyLoss
+    from course_lib.model import Sequential
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(64, 6)).astype(np.float32), rng.integers(0, 3, size=64)
+    models = [Sequential([Dense(6, 5, rng=1), ReLU(), Dense(5, 3, rng=2)]).astype(np.float32)
+              for _ in range(2)]
+    optimizers = [SGDW(0.1, momentum=0.9, weight_decay=5e-3), SGDWeightDecayRight(0.1)]
+    for epoch in range(3):
+        for model, optimizer in zip(models, optimizers):
+            optimizer.lr = 0.1 * (3 - epoch) / 3
+            fit(model, SoftmaxCrossEntropyLoss(), optimizer, X, y, epochs=1, batch_size=16,
+                seed=epoch, progress=False)
+    for a, b in zip(models[0].layers, models[1].layers):
+        for name in a.params:
+            assert np.array_equal(a.params[name], b.params[name])
+
+
+def test_sgdw_validates_and_shrinks_only_weights():
+    from course_lib.layers import Dense
+
+    with pytest.raises(ValueError, match="weight_decay must be a number >= 0"):
+        SGDW(0.1, weight_decay=-1)
+    layer = Dense(2, 2, rng=0)
+    layer.params["b"][...] = 1.0
+    W = layer.params["W"].copy()
+    layer.matmul.grads["W"], layer.bias_add.grads["b"] = np.zeros((2, 2)), np.zeros(2)
+    SGDW(0.1, momentum=0.0, weight_decay=0.5).step(layer)
+    assert np.allclose(layer.params["W"], 0.95 * W) and np.all(layer.params["b"] == 1.0)
+    assert repr(SGDW(0.1)) == "SGDW(lr=0.1, momentum=0.9, weight_decay=0.005)"
+
+
+def rebind(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            W = layer.params["W"]
+            W = W * (1 - self.lr * self.weight_decay)  # noqa: F841 - the slip
+
+
+def dict_assign(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"] = layer.params["W"] * (1 - self.lr * self.weight_decay)
+
+
+def shrink_first(self, model):
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 - self.lr * self.weight_decay
+    sgd_step(self, model)
+
+
+def without_lr(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 - self.weight_decay
+
+
+def plus_sign(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 + self.lr * self.weight_decay
+
+
+def constant(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] -= self.lr * self.weight_decay
+
+
+def biases_too(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        for p in layer.params.values():
+            p *= 1 - self.lr * self.weight_decay
+
+
+def coupled(self, model):
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.grads["W"] += self.weight_decay * layer.params["W"]
+    sgd_step(self, model)
+
+
+def no_momentum(self, model):
+    for layer in model.layers:
+        for name, p in layer.params.items():
+            p -= self.lr * layer.grads[name]
+            if name == "W":
+                p *= 1 - self.lr * self.weight_decay
+
+
+def decay_only(self, model):
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 - self.lr * self.weight_decay
+
+
+def twice(self, model):
+    SGDWeightDecayRight.step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 - self.lr * self.weight_decay
+
+
+def scales_the_grads(self, model):
+    sgd_step(self, model)
+    for layer in model.layers:
+        if "W" in layer.params:
+            layer.params["W"][...] *= 1 - self.lr * self.weight_decay
+            layer.grads["W"] *= 0.5  # harmless to the step, but the gradients are not its own
+
+
+class FirstLearningRate(SGDWeightDecayRight):
+    def __init__(self, lr, momentum=0.9, weight_decay=5e-3):
+        super().__init__(lr, momentum, weight_decay)
+        self.shrink = 1 - lr * weight_decay
+
+    def step(self, model):
+        sgd_step(self, model)
+        for layer in model.layers:
+            if "W" in layer.params:
+                layer.params["W"][...] *= self.shrink
+
+
+@pytest.mark.parametrize("wrong,message", [
+    (optimizer_with_step(rebind), r"params\['W'\] after step 1 .* did not shrink.*only rebinds"),
+    (optimizer_with_step(dict_assign), r"did not shrink.*built afresh on every access"),
+    (optimizer_with_step(shrink_first), r"shrinks W before the momentum step"),
+    (optimizer_with_step(without_lr), r"shrinks by \(1 - weight_decay\)"),
+    (optimizer_with_step(plus_sign), r"grows W: the factor is 1 - lr \* weight_decay"),
+    (optimizer_with_step(constant), r"subtracts lr \* weight_decay from every weight"),
+    (optimizer_with_step(biases_too), r"params\['b'\] after step 1 .* shrinks the biases too"),
+    (optimizer_with_step(coupled), r"coupled weight decay"),
+    (optimizer_with_step(no_momentum), r"after step 2 .* has no momentum"),
+    (optimizer_with_step(decay_only), r"only shrank W; the gradient step is missing"),
+    (optimizer_with_step(twice), r"shrinks W twice per step"),
+    (optimizer_with_step(scales_the_grads), r"step 1 changed its input `layers\[0\]"
+                                             r"\.grads\['W'\]` in place"),
+    (FirstLearningRate, r"after step 3 \(lr 0.04.*learning rate the optimiser was created with"),
+])
+def test_sgd_weight_decay_wrong_is_named(wrong, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_sgd_weight_decay(wrong)
+
+
+def test_sgd_weight_decay_unsolved_raises_not_implemented():
+    def unsolved(self, model):
+        raise NotImplementedError("Your turn")
+
+    with pytest.raises(NotImplementedError):
+        checks.check_sgd_weight_decay(optimizer_with_step(unsolved))
+
+
+# --- check_confusion_matrix --------------------------------------------------------------
+def confusion_add_at(y_true, y_pred, num_classes):
+    cm = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(cm, (y_true, y_pred), 1)
+    return cm
+
+
+def confusion_loop(y_true, y_pred, num_classes):
+    cm = np.zeros((num_classes, num_classes))  # floats holding the counts
+    for t, p in zip(y_true, y_pred):
+        cm[t, p] += 1
+    return cm
+
+
+def confusion_bincount(y_true, y_pred, num_classes):
+    flat = np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2)
+    return flat.reshape(num_classes, num_classes)
+
+
+def confusion_float32(y_true, y_pred, num_classes):
+    return confusion_add_at(y_true, y_pred, num_classes).astype(np.float32)
+
+
+@pytest.mark.parametrize("answer", [confusion_add_at, confusion_loop, confusion_bincount,
+                                    confusion_float32])
+def test_confusion_matrix_correct_passes(answer, capsys):
+    checks.check_confusion_matrix(answer)
+    assert capsys.readouterr().out.strip() == checks.PASSED
+
+
+def test_confusion_matrix_cases_expose_the_slips():
+    cases = lesson05._l05_confusion_cases()
+    y_true, y_pred, k = cases[0][1:]
+    cm = confusion_matrix(y_true, y_pred, labels=range(k))
+    assert (cm > 1).any() and not np.array_equal(cm, cm.T)  # repeats, not symmetric
+    assert not cm[:, 3].any() and not cm[4].any() and not cm[:, 4].any()
+
+
+def fancy_indexing(y_true, y_pred, num_classes):
+    cm = np.zeros((num_classes, num_classes), dtype=int)
+    cm[y_true, y_pred] += 1
+    return cm
+
+
+def sorts_labels(y_true, y_pred, num_classes):
+    cm = confusion_add_at(y_true, y_pred, num_classes)
+    y_pred.sort()
+    return cm
+
+
+def row_fractions(y_true, y_pred, num_classes):
+    cm = confusion_add_at(y_true, y_pred, num_classes).astype(float)
+    return cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+
+
+@pytest.mark.parametrize("wrong,message", [
+    (lambda t, p, k: confusion_add_at(t, p, k).T, r"is the transpose of the expected matrix: "
+                                                  r"rows must be the true class"),
+    (lambda t, p, k: confusion_add_at(t, p, k).T if len(t) == 1 else confusion_add_at(t, p, k),
+     r"for one label \(true 2, predicted 0\), 3 classes is the transpose"),
+    (lambda t, p, k: confusion_add_at(t, p, max(t.max(), p.max()) + 1),
+     r"has shape \(4, 4\), expected \(5, 5\): a class that is never predicted"),
+    (lambda t, p, k: confusion_add_at(np.unique(t, return_inverse=True)[1],
+                                      np.unique(p, return_inverse=True)[1], len(np.unique(t))),
+     r"has shape \(4, 4\), expected \(5, 5\)"),
+    (fancy_indexing, r"counts every \(true, predicted\) pair at most once.*np\.add\.at"),
+    (sorts_labels, r"changed its input `y_pred` in place"),
+    (row_fractions, r"holds fractions \(each row divided by its sum\)"),
+    (lambda t, p, k: confusion_add_at(t[1:], p[1:], k), r"counts 39 samples in all, but there "
+                                                        r"are 40"),
+    (lambda t, p, k: confusion_add_at(t, p, k).tolist(), r"should be a NumPy array.*got a list"),
+])
+def test_confusion_matrix_wrong_is_named(wrong, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_confusion_matrix(wrong)
+
+
+# --- check_precision_recall -------------------------------------------------------------
+def precision_recall_divide(cm):
+    tp = np.diag(cm).astype(float)
+    predicted, occurring = cm.sum(axis=0), cm.sum(axis=1)
+    return (np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0),
+            np.divide(tp, occurring, out=np.zeros_like(tp), where=occurring > 0))
+
+
+def precision_recall_loop(cm):
+    k = len(cm)
+    precision, recall = np.zeros(k), np.zeros(k)
+    for c in range(k):
+        if cm[:, c].sum():
+            precision[c] = cm[c, c] / cm[:, c].sum()
+        if cm[c].sum():
+            recall[c] = cm[c, c] / cm[c].sum()
+    return [precision, recall]
+
+
+def precision_recall_float32_stacked(cm):
+    cm = cm.astype(np.float32)
+    tp = np.einsum("kk->k", cm)
+    sums = np.stack([cm.sum(axis=0), cm.sum(axis=1)])
+    return np.where(sums > 0, tp / np.maximum(sums, 1), np.float32(0))  # shape (2, K)
+
+
+@pytest.mark.parametrize("answer", [precision_recall_divide, precision_recall_loop,
+                                    precision_recall_float32_stacked])
+def test_precision_recall_correct_passes(answer, capsys):
+    checks.check_precision_recall(answer)
+    assert capsys.readouterr().out.strip() == checks.PASSED
+
+
+def test_precision_recall_cases_cover_both_zero_divisions():
+    _, cm = lesson05._l05_precision_recall_cases()[1]
+    assert not cm[:, 7].any() and cm[7].any()  # never predicted, but occurs
+    assert not cm[2].any() and cm[:, 2].any()  # never occurs, but predicted
+
+
+def no_zero_guard(cm):
+    tp = np.diag(cm)
+    return tp / cm.sum(axis=0), tp / cm.sum(axis=1)
+
+
+def floor_division(cm):
+    tp = np.diag(cm)
+    return tp // np.maximum(cm.sum(axis=0), 1), tp // np.maximum(cm.sum(axis=1), 1)
+
+
+def zeroes_the_diagonal(cm):
+    out = precision_recall_divide(cm)
+    np.fill_diagonal(cm, 0)
+    return out
+
+
+@pytest.mark.parametrize("wrong,message", [
+    (lambda cm: precision_recall_divide(cm)[::-1], r"the precision is the recall: it divides by "
+                                                   r"the row sums"),
+    (lambda cm: (precision_recall_divide(cm)[0],) * 2, r"the recall is the precision: it divides "
+                                                       r"by the column sums"),
+    (no_zero_guard, r"class 7 is never predicted.*: the precision contains nan at class 7: its "
+                    r"column sum is 0.*zero_division=0"),
+    (lambda cm: np.trace(cm) / cm.sum(), r"returned one number, 0\.834586.*accuracy"),
+    (lambda cm: precision_recall_divide(cm)[0], r"returned one array of 4 values; return two"),
+    (lambda cm: np.stack(precision_recall_divide(cm), axis=1),
+     r"returned an array of shape \(4, 2\), precision and recall as columns"),
+    (lambda cm: (np.diag(cm) / cm.sum(),) * 2, r"divides by the total count cm\.sum\(\)"),
+    (floor_division, r"rounded down to whole numbers: integer division"),
+    (zeroes_the_diagonal, r"changed its input `cm` in place"),
+    (lambda cm: tuple(x + 0.01 for x in precision_recall_divide(cm)),
+     r"the precision is wrong: at index \(2,\) it is 0\.565556, expected 0\.555556"),
+])
+def test_precision_recall_wrong_is_named(wrong, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_precision_recall(wrong)
+
+
+def test_precision_recall_reference_matches_classification_report_on_l05_confusion():
+    y_true, y_pred = lesson05._l05_labels_from_confusion(checks.L05_CONFUSION)
+    report = classification_report(y_true, y_pred, output_dict=True)
+    precision, recall = precision_recall_divide(checks.L05_CONFUSION)
+    for k in range(4):
+        assert np.isclose(report[str(k)]["precision"], precision[k])
+        assert np.isclose(report[str(k)]["recall"], recall[k])
 
 
 # --- check_macro_f1 ---------------------------------------------------------------------
@@ -166,17 +591,22 @@ def per_class_slip(cm):
                     r"TP \+ FP = 0"),
     (per_class_slip, r"returned 4 numbers, one per class"),
     (lambda cm: str(macro_f1_right(cm)), r"should return a number \(a float\), got str"),
-    (lambda cm: macro_f1_right(cm) + 0.01, r"expected 0\.796\d+ \(scikit-learn's f1_score"),
-    (lambda cm: macro_f1_right(cm[:3, :3]), r"for L05_CONFUSION \(4 classes\) = "),
+    (lambda cm: macro_f1_right(cm) + 0.01, r"expected 0\.796\d+\. \(scikit-learn's f1_score"),
+    (lambda cm: np.fill_diagonal(cm, 0) or 0.5, r"changed its input `cm` in place"),
+    (lambda cm: np.array([macro_f1_right(cm)]), r"should return a number \(a float\), got "
+                                                r"ndarray of shape \(1,\)"),
+    (lambda cm: macro_f1_right(cm[:3, :3]), r"for L05_CONFUSION \(4 classes\) is 0\.839982, "
+                                            r"expected 0\.796598"),
 ])
 def test_macro_f1_wrong_is_named(wrong, message):
     with pytest.raises(checks.ExerciseError, match=message):
         checks.check_macro_f1(wrong)
 
 
-def test_macro_f1_accepts_a_zero_dim_array(capsys):
+def test_macro_f1_accepts_a_zero_dim_array_and_float32(capsys):
     checks.check_macro_f1(lambda cm: np.array(macro_f1_right(cm)))
-    assert capsys.readouterr().out.strip() == checks.PASSED
+    checks.check_macro_f1(lambda cm: macro_f1_from_precision_recall(cm.astype(np.float32)))
+    assert capsys.readouterr().out.strip().splitlines() == [checks.PASSED] * 2
 
 
 # --- plots.confusion_matrices -----------------------------------------------------------
