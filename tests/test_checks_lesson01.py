@@ -740,7 +740,7 @@ def _onehot(self):
     (_ce(backward=lambda self: (self.p - self.y[:, None]) / len(self.y)),
      r"subtracts the labels themselves from every column. y must be one-hot"),
     (_ce(backward=lambda self: (_onehot(self) - self.p) / len(self.y)),
-     r"has the wrong sign: the gradient is \(p - y\) / N"),
+     r"has the wrong sign: the gradient is \(p - t\) / N with t one-hot"),
     (_ce(backward=lambda self: self.p / len(self.y)), r"is p / N: subtract the one-hot target"),
     (_ce(backward=lambda self: -_onehot(self) / (len(self.y) * self.p)),
      r"is dL/dp, the gradient with respect to the probabilities"),

@@ -612,18 +612,18 @@ def check_softmax_cross_entropy(loss_cls: type) -> None:
         expected_grad = (p - onehot) / N
         _l01_compare(grad, expected_grad, what, [
             (p - onehot, f"is not divided by N = {N}. The loss is a mean over the batch, so each "
-                         f"sample's gradient p - y carries a 1/N: (p - y) / N."),
+                         f"sample's gradient p - t (t one-hot) carries a 1/N: (p - t) / N."),
             ((p - y[:, None]) / N, "subtracts the labels themselves from every column. y must be "
                                    "one-hot here: subtract 1 from p only at each sample's true "
                                    "class (np.eye(K)[y], or p[np.arange(N), y] -= 1 on a copy)."),
-            (p - y[:, None], "subtracts the labels themselves and is not divided by N: make y "
+            (p - y[:, None], "subtracts the labels themselves and is not divided by N: make them "
                              "one-hot (subtract 1 only at the true class), then divide by N."),
-            ((onehot - p) / N, "has the wrong sign: the gradient is (p - y) / N, predicted minus "
-                               "true."),
-            (p / N, "is p / N: subtract the one-hot target, (p - y) / N."),
+            ((onehot - p) / N, "has the wrong sign: the gradient is (p - t) / N with t one-hot, "
+                               "predicted minus true."),
+            (p / N, "is p / N: subtract the one-hot target t, (p - t) / N."),
             (-onehot / (N * p), "is dL/dp, the gradient with respect to the probabilities. The "
                                 "fused loss returns the gradient with respect to the logits z: "
-                                "(p - y) / N."),
+                                "(p - t) / N."),
             ((np.exp(_l01_log_softmax(z, axis=0)) - onehot) / N,
              "uses a softmax over axis 0, the batch: normalise each row (axis=1)."),
         ])
