@@ -6,13 +6,13 @@ Modules, one idea each:
 - ``naive``: loop versions of the conv and pool, kept for teaching
 - ``losses``: MSELoss, CrossEntropyLoss, SoftmaxCrossEntropyLoss
 - ``model``: Sequential
-- ``optim``: SGD (with momentum), Adam
+- ``optim``: SGD (with momentum), SGDW (decoupled weight decay), Adam
 - ``train``: fit, evaluate, accuracy
 - ``gradcheck``: numerical gradients and relative errors
 - ``data``: the data-set loaders (checksummed, offline)
 - ``initializers``: weight initialisation schemes (he, glorot, lecun, uniform, ...)
 - ``validation``: argument checks with messages naming expected vs got
-- ``checks``: the lessons' exercise checks
+- ``checks``: the lessons' exercise checks, one module per lesson (``checks.common``: shared comparisons)
 - ``plots``: plotting helpers the lessons share
 """
 
