@@ -52,11 +52,13 @@ def test_numbers_that_are_not_right_are_named(got, message):
     (np.ones((3, 2)), r"got \(3, 2\)\. That is the transpose"),
     (np.ones(6), r"right number of values in the wrong shape"),
     (np.array([[1.0, np.nan, 1], [1, 1, 1]]), r"contains nan at index \(0, 1\)"),
-    (np.matrix(np.ones((2, 3))), "np.matrix"),
+    ("matrix", "np.matrix"),
     (3 * np.ones((2, 3)), r"It is 3 times the expected value everywhere"),
 ])
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 def test_arrays_that_are_not_right_are_named(got, message):
+    if isinstance(got, str) and got == "matrix":  # built here: np.matrix warns when created
+        got = np.matrix(np.ones((2, 3)))
     with pytest.raises(checks.ExerciseError, match=message):
         common.compare_arrays(got, np.ones((2, 3)), "dW")
 
