@@ -21,8 +21,8 @@ from course_lib.train import fit  # noqa: E402
 
 
 # --- check_sigmoid_slope ---------------------------------------------------------------
-def sigmoid_prime_right(z):
-    s = sigmoid(z)
+def sigmoid_prime_right(a):
+    s = sigmoid(a)
     return s * (1 - s)
 
 
@@ -36,7 +36,7 @@ def test_sigmoid_slope_correct_passes(capsys):
 
 
 def test_sigmoid_slope_accepts_the_exp_formula_numpy_scalars_and_a_coarse_grid(capsys):
-    checks.check_sigmoid_slope(lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2,
+    checks.check_sigmoid_slope(lambda a: np.exp(-a) / (1 + np.exp(-a)) ** 2,
                                lambda n: np.float32(0.25) ** n)
     checks.check_sigmoid_slope(sigmoid_prime_right,  # a grid that misses 0 by a little
                                lambda n: np.array(sigmoid_prime_right(
@@ -45,8 +45,8 @@ def test_sigmoid_slope_accepts_the_exp_formula_numpy_scalars_and_a_coarse_grid(c
 
 
 def test_sigmoid_slope_accepts_float32_arithmetic_and_a_python_loop_for_the_bound(capsys):
-    def float32_prime(z):
-        s = sigmoid(np.asarray(z, dtype=np.float32))
+    def float32_prime(a):
+        s = sigmoid(np.asarray(a, dtype=np.float32))
         return s * (np.float32(1) - s)
 
     def loop_bound(num_layers):
@@ -59,24 +59,24 @@ def test_sigmoid_slope_accepts_float32_arithmetic_and_a_python_loop_for_the_boun
     assert capsys.readouterr().out.strip() == checks.PASSED
 
 
-def sigmoid_prime_in_place(z):
-    s = sigmoid(z)
-    z[...] = s * (1 - s)
-    return z
+def sigmoid_prime_in_place(a):
+    s = sigmoid(a)
+    a[...] = s * (1 - s)
+    return a
 
 
 @pytest.mark.parametrize("wrong,message", [
-    (sigmoid, r"returned sigmoid\(z\) itself"),
-    (lambda z: 1 - np.tanh(z) ** 2, r"is tanh's derivative"),
-    (lambda z: 1 - sigmoid(z) ** 2, r"returned 1 - s\*\*2"),
-    (lambda z: 1 - sigmoid(z), r"returned 1 - s; multiply by s"),
-    (lambda z: 2 * sigmoid_prime_right(z), r"It is 2 times the expected value"),
-    (lambda z: sigmoid_prime_right(z)[:-1], r"should have shape \(33,\), got \(32,\)"),
-    (lambda z: sigmoid_prime_right(z).tolist(), r"should be a NumPy array.*got a list"),
-    (lambda z: sigmoid_prime_right(z) + (z == 0), r"at index \(16,\) it is 1.25, expected 0.25"),
-    (lambda z: sigmoid_prime_right(z).ravel(), r"batch z of shape \(3, 4\) should have shape "
+    (sigmoid, r"returned sigmoid\(a\) itself"),
+    (lambda a: 1 - np.tanh(a) ** 2, r"is tanh's derivative"),
+    (lambda a: 1 - sigmoid(a) ** 2, r"returned 1 - s\*\*2"),
+    (lambda a: 1 - sigmoid(a), r"returned 1 - s; multiply by s"),
+    (lambda a: 2 * sigmoid_prime_right(a), r"It is 2 times the expected value"),
+    (lambda a: sigmoid_prime_right(a)[:-1], r"should have shape \(33,\), got \(32,\)"),
+    (lambda a: sigmoid_prime_right(a).tolist(), r"should be a NumPy array.*got a list"),
+    (lambda a: sigmoid_prime_right(a) + (a == 0), r"at index \(16,\) it is 1.25, expected 0.25"),
+    (lambda a: sigmoid_prime_right(a).ravel(), r"batch `a` of shape \(3, 4\) should have shape "
                                                r"\(3, 4\), got \(12,\)"),
-    (sigmoid_prime_in_place, r"changed its input `z` in place"),
+    (sigmoid_prime_in_place, r"changed its input `a` in place"),
 ])
 def test_sigmoid_slope_wrong_function_is_named(wrong, message):
     with pytest.raises(checks.ExerciseError, match=message):

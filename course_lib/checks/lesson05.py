@@ -41,29 +41,29 @@ def _is_number(value: object) -> bool:
 
 def _l05_check_sigmoid_prime(sigmoid_prime) -> None:
     s = _l05_sigmoid(L05_GRID)
-    slips = [(s, "returned sigmoid(z) itself; the slope is sigmoid(z) * (1 - sigmoid(z))."),
-             (1.0 - np.tanh(L05_GRID) ** 2, "is tanh's derivative, 1 - tanh(z)**2; for the "
+    slips = [(s, "returned sigmoid(a) itself; the slope is sigmoid(a) * (1 - sigmoid(a))."),
+             (1.0 - np.tanh(L05_GRID) ** 2, "is tanh's derivative, 1 - tanh(a)**2; for the "
                                             "sigmoid s it is s * (1 - s)."),
              (1.0 - s ** 2, "returned 1 - s**2 (tanh's rule applied to the sigmoid); for "
                             "the sigmoid s the slope is s * (1 - s)."),
              (1.0 - s, "returned 1 - s; multiply by s: the slope is s * (1 - s).")]
     rng = np.random.default_rng(5)
-    cases = [("z = np.linspace(-8, 8, 33)", L05_GRID.copy()),
-             ("a batch z of shape (3, 4)", rng.normal(0.0, 3.0, size=(3, 4))),
-             ("a float32 z of shape (5,)", np.linspace(-4, 4, 5, dtype=np.float32))]
-    for label, z in cases:
-        inputs = Unchanged(z=z)
-        got = sigmoid_prime(z)
-        what = f"sigmoid_prime(z) on {label}"
+    cases = [("a = np.linspace(-8, 8, 33)", L05_GRID.copy()),
+             ("a batch `a` of shape (3, 4)", rng.normal(0.0, 3.0, size=(3, 4))),
+             ("a float32 `a` of shape (5,)", np.linspace(-4, 4, 5, dtype=np.float32))]
+    for label, a in cases:
+        inputs = Unchanged(a=a)
+        got = sigmoid_prime(a)
+        what = f"sigmoid_prime(a) on {label}"
         inputs.check(what)
-        if (label.startswith("z =") and isinstance(got, np.ndarray)
+        if (label.startswith("a =") and isinstance(got, np.ndarray)
                 and got.shape == L05_GRID.shape and np.all(np.isfinite(got))):
             expected = s * (1.0 - s)
             for wrong, message in slips:
                 if np.allclose(got, wrong) and not np.allclose(got, expected):
                     fail(f"{what} {message}")
-        s_z = _l05_sigmoid(z.astype(np.float64))
-        compare_arrays(got, s_z * (1.0 - s_z), what)
+        s_a = _l05_sigmoid(a.astype(np.float64))
+        compare_arrays(got, s_a * (1.0 - s_a), what)
 
 
 def _l05_check_gradient_bound(bound_fn) -> None:
@@ -114,18 +114,18 @@ def _l05_check_gradient_bound(bound_fn) -> None:
 
 
 def check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound) -> None:
-    """Check the sigmoid-slope exercise: ``sigmoid_prime(z)`` and ``sigmoid_gradient_bound(n)``.
+    """Check the sigmoid-slope exercise: ``sigmoid_prime(a)`` and ``sigmoid_gradient_bound(n)``.
 
-    ``sigmoid_prime(z)`` must return ``s (1 - s)`` with ``s = sigmoid(z)``,
-    elementwise, for z of any shape and dtype (tried on a grid of 33 values, a
-    (3, 4) batch and a float32 vector; float32 answers are compared with float32's
-    tolerance), without changing ``z``. ``sigmoid_gradient_bound(n)`` must return
+    ``sigmoid_prime(a)`` must return ``s (1 - s)`` with ``s = sigmoid(a)``,
+    elementwise, for a pre-activation ``a`` of any shape and dtype (tried on a grid of
+    33 values, a (3, 4) batch and a float32 vector; float32 answers are compared with
+    float32's tolerance), without changing ``a``. ``sigmoid_gradient_bound(n)`` must return
     the most that ``n`` sigmoid layers can scale a gradient by through their
     slopes alone, ``0.25 ** n`` (tried for n = 1, 3, 2, 5; a NumPy scalar is fine,
     and a maximum taken on a grid that misses 0 by a little is accepted).
 
     Names the usual slips: sigmoid itself returned, tanh's derivative, ``1 - s**2``,
-    ``1 - s``, ``z`` changed in place; for the bound, the value sigmoid(0) = 0.5
+    ``1 - s``, ``a`` changed in place; for the bound, the value sigmoid(0) = 0.5
     given as the slope, tanh's slope 1, slopes added instead of multiplied, the
     output layer counted, num_layers ignored, an array instead of a number.
     """
