@@ -1,8 +1,12 @@
 """Load the course's data sets from the committed files in ``data/`` (never from the network).
 
 Every file is checked against its SHA-256 before it is parsed; a missing or
-corrupt file raises :class:`DataFileError` naming the file and how to restore it.
-Iris and the 8x8 digits come from scikit-learn, which ships them.
+corrupt file raises :class:`DataFileError` naming the file, the data folder in
+use, and how to restore it (a command that works from any working directory).
+A text file (the Boston CSV) that a Windows checkout converted to CRLF line
+endings is read after converting them back: its bytes, and so its checksum,
+are otherwise those of the committed file. Iris and the 8x8 digits come from
+scikit-learn, which ships them.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import sklearn.datasets
+
+from .validation import check_bool, check_int, describe
 
 #: SHA-256 of each committed file, as listed in data/README.md.
 CHECKSUMS = {
@@ -44,28 +50,60 @@ def data_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
 
 
-def _restore_hint(relpath: str) -> str:
-    return (f"Restore it with `git checkout -- data/{relpath}` (or copy it from the course "
-            f"repository's data/ folder); see data/README.md for its source and checksum.")
+def _restore_hint(relpath: str, directory: Path, *, corrupt: bool = False) -> str:
+    """How to get ``relpath`` back into ``directory``: a git command when it is a clone's data/.
+
+    The command names the repository with ``git -C``, so it works from any
+    working directory (Jupyter runs in notebooks/). A corrupt file is deleted
+    first: git does not rewrite a file whose timestamps it has already seen.
+    """
+    folder = str(directory)
+    if os.environ.get("COURSE_DATA_DIR"):
+        folder += " (the data folder set by COURSE_DATA_DIR)"
+    repo = directory.resolve().parent
+    if directory.name == "data" and (repo / ".git").exists():
+        delete = f"delete {directory / relpath}, then run " if corrupt else "run "
+        return (f"The data folder in use is {folder}. To restore the file, {delete}"
+                f"`git -C \"{repo}\" checkout -- data/{relpath}` (from any folder), or copy it "
+                f"from a fresh clone of the course; data/README.md lists its source and SHA-256.")
+    return (f"The data folder in use is {folder}. Copy data/{relpath} from a clone of the "
+            f"course repository to {directory / relpath}; data/README.md lists its source and "
+            f"SHA-256.")
 
 
 def read_verified(relpath: str, directory: Path | None = None) -> bytes:
     """Read a data file and check its SHA-256 against :data:`CHECKSUMS`.
 
+    A ``.csv`` file with CRLF line endings (what git's ``core.autocrlf`` makes
+    on Windows without the repository's ``.gitattributes``) is accepted when,
+    with LF endings, it is the committed file; the LF bytes are returned.
+
     Raises
     ------
     DataFileError
         If the file is missing or its checksum differs.
+    ValueError
+        If ``relpath`` is not one of the course's data files.
     """
-    path = (directory or data_dir()) / relpath
+    if relpath not in CHECKSUMS:
+        raise ValueError(f"read_verified: {relpath!r} is not one of the course's data files: "
+                         f"{', '.join(CHECKSUMS)}.")
+    directory = Path(directory) if directory is not None else data_dir()
+    path = directory / relpath
     if not path.is_file():
-        raise DataFileError(f"Data file not found: {path}. {_restore_hint(relpath)}")
+        raise DataFileError(f"Data file not found: {path}. {_restore_hint(relpath, directory)}")
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
+    if digest != CHECKSUMS[relpath] and relpath.endswith(".csv") and b"\r\n" in raw:
+        lf = raw.replace(b"\r\n", b"\n")
+        if hashlib.sha256(lf).hexdigest() == CHECKSUMS[relpath]:
+            return lf
     if digest != CHECKSUMS[relpath]:
+        crlf = (" It has Windows (CRLF) line endings." if b"\r\n" in raw else "")
         raise DataFileError(f"Data file {path} is corrupt: SHA-256 {digest[:12]}... differs from "
                             f"the expected {CHECKSUMS[relpath][:12]}... "
-                            f"({len(raw):,} bytes). {_restore_hint(relpath)}")
+                            f"({len(raw):,} bytes).{crlf} "
+                            f"{_restore_hint(relpath, directory, corrupt=True)}")
     return raw
 
 
@@ -107,6 +145,9 @@ def load_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     labels : ndarray of int64, shape (N,)
         Digits 0-9.
     """
+    if not isinstance(split, str):
+        raise TypeError(f"load_mnist: split must be the string 'train' or 'test', got "
+                        f"{describe(split)}.")
     if split not in _MNIST_FILES:
         raise ValueError(f"load_mnist: split must be 'train' or 'test', got {split!r}.")
     images_file, labels_file, count = _MNIST_FILES[split]
@@ -130,7 +171,8 @@ def load_boston(*, drop_b: bool = False) -> tuple[np.ndarray, np.ndarray, list[s
     Parameters
     ----------
     drop_b : bool, default False
-        Leave out the ``B`` feature (12 features instead of 13).
+        Leave out the ``B`` feature (12 features instead of 13). True or False
+        only: a string such as ``"no"`` is refused, not read as true.
 
     Returns
     -------
@@ -139,6 +181,7 @@ def load_boston(*, drop_b: bool = False) -> tuple[np.ndarray, np.ndarray, list[s
         Median home value in $1000s (MEDV).
     feature_names : list of str
     """
+    drop_b = check_bool(drop_b, "drop_b", where="load_boston")
     relpath = "boston/boston_house_prices.csv"
     lines = read_verified(relpath).decode("ascii").strip().splitlines()
     n_rows, n_features = (int(v) for v in lines[0].split(",")[:2])
@@ -146,7 +189,8 @@ def load_boston(*, drop_b: bool = False) -> tuple[np.ndarray, np.ndarray, list[s
     table = np.array([[float(v) for v in line.split(",")] for line in lines[2:]])
     if table.shape != (n_rows, n_features + 1):
         raise DataFileError(f"{relpath}: table of shape {table.shape}, expected "
-                            f"({n_rows}, {n_features + 1}). {_restore_hint(relpath)}")
+                            f"({n_rows}, {n_features + 1}). "
+                            f"{_restore_hint(relpath, data_dir(), corrupt=True)}")
     X, y, feature_names = table[:, :-1], table[:, -1], names[:-1]
     if drop_b:
         keep = [i for i, name in enumerate(feature_names) if name != "B"]
@@ -167,15 +211,38 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 
 def one_hot(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:
-    """Integer labels (N,) -> one-hot float64 (N, K), K = ``num_classes`` or max(y) + 1."""
+    """Integer labels (N,) -> one-hot float64 (N, K), K = ``num_classes`` or max(y) + 1.
+
+    Parameters
+    ----------
+    y : array-like of int, shape (N,)
+        Labels >= 0. May be empty when ``num_classes`` is given.
+    num_classes : int, optional
+        K, a positive int (not a float such as 2.5); every label must be < K.
+
+    Raises
+    ------
+    TypeError
+        For labels that are not integers, or a ``num_classes`` that is not an int.
+    ValueError
+        For labels out of range, or no labels and no ``num_classes``.
+    """
     y = np.asarray(y)
+    if num_classes is not None:
+        num_classes = check_int(num_classes, "num_classes", where="one_hot")
+    if y.ndim == 1 and y.size == 0:
+        if num_classes is None:
+            raise ValueError("one_hot: got no labels (an empty array), so the number of classes "
+                             "cannot be read from them; pass num_classes, e.g. "
+                             "one_hot(y, num_classes=10).")
+        return np.zeros((0, num_classes))
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
         raise TypeError(f"one_hot: expected integer labels of shape (N,), got dtype {y.dtype} "
                         f"and shape {y.shape}.")
-    if y.size and y.min() < 0:
+    if y.min() < 0:
         raise ValueError(f"one_hot: labels must be >= 0, got a minimum of {y.min()}.")
-    k = int(y.max()) + 1 if num_classes is None else int(num_classes)
-    if y.size and y.max() >= k:
+    k = int(y.max()) + 1 if num_classes is None else num_classes
+    if y.max() >= k:
         raise ValueError(f"one_hot: labels must lie in [0, {k}), got a maximum of {y.max()}.")
     out = np.zeros((y.size, k))
     out[np.arange(y.size), y] = 1.0

@@ -16,6 +16,8 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     """Return a Generator: ``rng`` itself, one seeded with an int, or a fresh one for None."""
     if isinstance(rng, np.random.Generator):
         return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, (bool, np.bool_)) and rng < 0:
+        raise ValueError(f"rng: a seed must be an int >= 0, got {rng!r}.")
     if rng is None or isinstance(rng, (int, np.integer)):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, "

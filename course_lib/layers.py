@@ -4,7 +4,9 @@ Every layer follows one protocol:
 
 - ``layer.params``: dict name -> ndarray of trainable arrays (empty for
   parameter-free ops); ``layer.grads``: the same keys, filled by ``backward``.
-- ``layer.forward(x) -> y`` caches what ``backward`` needs.
+- ``layer.forward(x) -> y`` caches what ``backward`` needs. A forward that
+  fails (bad input) leaves no cache, so a ``backward`` after it raises
+  "call forward before backward" instead of reusing the previous batch's values.
 - ``layer.backward(grad_out) -> grad_x`` takes dL/dy (same shape as y) and
   returns dL/dx (same shape as x). It overwrites ``layer.grads`` (never adds
   to them), so calling it twice gives the same result.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .initializers import as_generator, initialize
-from .validation import check_float_array, check_same_shape
+from .validation import check_float_array, check_float_dtype, check_int, check_same_shape
 
 
 class Layer:
@@ -49,9 +51,7 @@ class Layer:
 
     def astype(self, dtype: type) -> "Layer":
         """Convert the parameters to ``dtype`` (float32 or float64), in place; returns self."""
-        dtype = np.dtype(dtype)
-        if dtype not in (np.float32, np.float64):
-            raise TypeError(f"{self.name}.astype: dtype must be float32 or float64, got {dtype}.")
+        dtype = check_float_dtype(dtype, where=f"{self.name}.astype")
         for key, value in self.params.items():
             self.params[key] = value.astype(dtype)
         self.grads = {}
@@ -59,13 +59,17 @@ class Layer:
 
     # -- shared checks -------------------------------------------------------------
     def _check_input(self, x: np.ndarray, ndim: int | tuple[int, ...] | None = None) -> np.ndarray:
+        # Every forward starts here: forget the last forward's cache first, so that
+        # if this forward fails, backward says so instead of using stale values.
+        self._out_shape = None
         return check_float_array(x, "x", ndim=ndim, where=f"{self.name}.forward")
 
     def _check_grad_out(self, grad_out: np.ndarray) -> np.ndarray:
         where = f"{self.name}.backward"
-        if self._out_shape is None:
+        if getattr(self, "_out_shape", None) is None:
             raise RuntimeError(f"{where}: call forward before backward; backward needs the "
-                               f"values that forward caches.")
+                               f"values that forward caches, and there are none (forward has "
+                               f"not run yet, or its last call failed).")
         check_float_array(grad_out, "grad_out", where=where)
         check_same_shape(grad_out.shape, self._out_shape, "grad_out (the shape of forward's "
                          "output)", where=where)
@@ -177,10 +181,10 @@ class Dense(Layer):
     def __init__(self, n_in: int, n_out: int, *, init: str = "he",
                  rng: np.random.Generator | int | None = None, dtype: type = np.float64) -> None:
         super().__init__()
-        for label, n in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Dense: {label} must be a positive int, got {n!r}.")
-        self.n_in, self.n_out, self.init = int(n_in), int(n_out), init
+        n_in = check_int(n_in, "n_in", where="Dense")
+        n_out = check_int(n_out, "n_out", where="Dense")
+        dtype = check_float_dtype(dtype, where="Dense")
+        self.n_in, self.n_out, self.init = n_in, n_out, init
         W = initialize((n_in, n_out), n_in, n_out, init, as_generator(rng), dtype)
         self.matmul = MatMul(W)
         self.bias_add = BiasAdd(np.zeros(n_out, dtype=dtype))
@@ -224,6 +228,7 @@ class Dense(Layer):
         return self.matmul._backward(self.bias_add._backward(g))
 
     def astype(self, dtype: type) -> "Dense":
+        dtype = check_float_dtype(dtype, where="Dense.astype")
         self.matmul.astype(dtype)
         self.bias_add.astype(dtype)
         return self
@@ -407,10 +412,10 @@ class Conv3x3(Layer):
     def __init__(self, num_filters: int, in_channels: int = 1, *, init: str = "he",
                  rng: np.random.Generator | int | None = None, dtype: type = np.float64) -> None:
         super().__init__()
-        for label, n in (("num_filters", num_filters), ("in_channels", in_channels)):
-            if not isinstance(n, (int, np.integer)) or n < 1:
-                raise ValueError(f"Conv3x3: {label} must be a positive int, got {n!r}.")
-        self.num_filters, self.in_channels, self.init = int(num_filters), int(in_channels), init
+        num_filters = check_int(num_filters, "num_filters", where="Conv3x3")
+        in_channels = check_int(in_channels, "in_channels", where="Conv3x3")
+        dtype = check_float_dtype(dtype, where="Conv3x3")
+        self.num_filters, self.in_channels, self.init = num_filters, in_channels, init
         fan_in, fan_out = 9 * in_channels, 9 * num_filters
         self.params["W"] = initialize((num_filters, in_channels, 3, 3), fan_in, fan_out, init,
                                       as_generator(rng), dtype)

@@ -1,14 +1,16 @@
 """Loss functions: ``loss.forward(pred, target) -> float`` and ``loss.backward() -> dL/dpred``.
 
 Each loss is a mean over the batch, so the gradient carries a 1/N factor and
-the learning rate does not depend on the batch size.
+the learning rate does not depend on the batch size. ``forward`` forgets the
+last gradient before it checks its inputs: after a failed ``forward``,
+``backward`` raises instead of returning the previous batch's gradient.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_float_array, check_labels
+from .validation import check_float_array, check_labels, check_numeric_array
 
 
 class Loss:
@@ -44,15 +46,17 @@ class MSELoss(Loss):
     """Mean squared error, averaged over all elements: ``L = mean((pred - target)**2)``.
 
     Shapes: pred (N, ...) and target of the same shape; a target of shape (N,)
-    is accepted for a prediction of shape (N, 1). dL/dpred = 2 (pred - target) / pred.size.
-    For one-hot targets (N, K) the mean is over N*K elements.
+    is accepted for a prediction of shape (N, 1). The target holds real numbers
+    (int or float; strings, bools and complex numbers are refused).
+    dL/dpred = 2 (pred - target) / pred.size. For one-hot targets (N, K) the
+    mean is over N*K elements.
     """
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self._grad = None
         where = f"{self.name}.forward"
         pred = check_float_array(pred, "pred", where=where)
-        if not isinstance(target, np.ndarray):
-            raise TypeError(f"{where}: target must be a NumPy array, got {type(target).__name__}.")
+        check_numeric_array(target, "target", where=where)
         if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == (pred.shape[0],):
             target = target[:, None]  # (N,) regression targets against an (N, 1) output
         if target.shape != pred.shape:
@@ -69,7 +73,7 @@ class CrossEntropyLoss(Loss):
     """Cross-entropy of predicted probabilities: ``L = -mean_n sum_k t[n,k] log p[n,k]``.
 
     Takes probabilities (a Softmax layer's output), shape (N, K), rows summing
-    to 1; targets are labels (N,) in [0, K) or one-hot (N, K).
+    to 1, K >= 2; targets are labels (N,) in [0, K) or one-hot (N, K) rows summing to 1.
     dL/dp = -t / (N p). p is clipped at 1e-12 so a
     probability of 0 gives a large finite loss rather than inf.
     For logits, use :class:`SoftmaxCrossEntropyLoss`, which is stabler.
@@ -78,6 +82,7 @@ class CrossEntropyLoss(Loss):
     is_classification = True
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self._grad = None
         where = f"{self.name}.forward"
         p = check_float_array(pred, "pred", ndim=2, where=where)
         if p.min() < 0 or p.max() > 1 + 1e-6:
@@ -103,13 +108,15 @@ class SoftmaxCrossEntropyLoss(Loss):
     z - max(z) - log(sum(exp(z - max(z))))`` so logits like 1000 neither
     overflow nor give log(0). The gradient is simply
     ``dL/dz = (softmax(z) - t) / N``.
-    Targets are labels (N,) in [0, K) or one-hot (N, K).
+    Targets are labels (N,) in [0, K) or one-hot (N, K) rows summing to 1; K >= 2
+    (with one column the softmax is always 1: no loss, no gradient).
     After ``forward``, ``self.probs`` holds softmax(z).
     """
 
     is_classification = True
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
+        self._grad, self.probs = None, None
         where = f"{self.name}.forward"
         z = check_float_array(pred, "pred (logits)", ndim=2, where=where)
         N, K = z.shape

@@ -8,14 +8,43 @@ import numpy as np
 
 from .layers import Layer
 from .losses import Loss
-from .validation import check_float_array
+from .validation import (check_float_array, check_float_dtype, check_int, check_not_class,
+                         describe, instance_example)
+
+_EXAMPLE = "Sequential([Dense(4, 8), ReLU(), Dense(8, 3)])"
+
+
+def _is_layer_like(obj: object) -> bool:
+    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
+
+
+def _written_as(item: object) -> str:
+    """How ``item`` (a layer or a layer class) is created, for a message: Dense(...), ReLU()."""
+    return instance_example(item if isinstance(item, type) else type(item))
+
+
+def _as_layer_list(layers: object) -> list:
+    """``layers`` as a list, or a TypeError saying how to pass them (a list, not one layer)."""
+    if isinstance(layers, type):
+        raise TypeError(f"Sequential: layers is the class {layers.__name__}; pass a list of "
+                        f"layers (instances), e.g. Sequential([{_written_as(layers)}]).")
+    if _is_layer_like(layers):
+        raise TypeError(f"Sequential: layers must be a list of layers, got a single "
+                        f"{type(layers).__name__}; wrap it in a list: "
+                        f"Sequential([{_written_as(layers)}]).")
+    if layers is None or isinstance(layers, (str, bytes, dict)):
+        raise TypeError(f"Sequential: layers must be a list of layers such as {_EXAMPLE}, "
+                        f"got {describe(layers)}.")
+    try:
+        return list(layers)
+    except TypeError:
+        raise TypeError(f"Sequential: layers must be a list of layers such as {_EXAMPLE}, "
+                        f"got {describe(layers)}.") from None
 
 
 def _check_layer(layer: object, i: int) -> None:
     """A layer is anything with forward and backward methods (duck typing), not a class."""
-    if isinstance(layer, type):
-        raise TypeError(f"Sequential: item {i} is the class {layer.__name__}, not a layer. "
-                        f"Create one: {layer.__name__}(...).")
+    check_not_class(layer, f"item {i}", "a layer", where="Sequential")
     if isinstance(layer, Loss):
         raise TypeError(f"Sequential: item {i} is the loss {layer!r}; loss functions are passed "
                         f"to fit(model, loss, ...), not put in the model.")
@@ -29,6 +58,16 @@ def _check_layer(layer: object, i: int) -> None:
                             f"attribute that is not a dict; a layer's {name} maps names to arrays.")
 
 
+def _check_input_shape(input_shape: object) -> tuple[int, ...]:
+    """A sample's shape as a tuple of positive ints; an int n means (n,)."""
+    if isinstance(input_shape, (int, np.integer)) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"Sequential.summary: input_shape must be a tuple of ints such as "
+                        f"(784,) or (1, 28, 28), got {describe(input_shape)}.")
+    return tuple(check_int(n, "input_shape", where="Sequential.summary") for n in input_shape)
+
+
 def _num_params(layer: object) -> int:
     return int(sum(p.size for p in getattr(layer, "params", {}).values()))
 
@@ -38,10 +77,20 @@ class Sequential:
 
     Parameters
     ----------
-    layers : iterable of Layer
+    layers : list (or other iterable) of Layer
         Anything with ``forward(x)`` and ``backward(grad_out)`` methods (and
         ``params``/``grads`` dicts if it has weights) works: a course_lib layer or
         one a student wrote, subclassing :class:`~course_lib.layers.Layer` or not.
+        A Sequential in the list contributes its layers (both models share them).
+
+    Raises
+    ------
+    TypeError
+        For one layer instead of a list (``Sequential(Dense(4, 3))``), layers as
+        separate arguments, a class instead of a layer (``ReLU`` for ``ReLU()``),
+        a loss, or anything without forward and backward.
+    ValueError
+        For an empty list.
 
     Examples
     --------
@@ -51,12 +100,19 @@ class Sequential:
     (5, 3)
     """
 
-    def __init__(self, layers: Iterable[Layer]) -> None:
-        self.layers = list(layers)
-        if not self.layers:
+    def __init__(self, layers: Iterable[Layer], *more: object) -> None:
+        if more:
+            items = ", ".join(_written_as(item) for item in (layers, *more))
+            raise TypeError(f"Sequential takes one list of layers, got {1 + len(more)} separate "
+                            f"arguments; put them in one list: Sequential([{items}]).")
+        given = _as_layer_list(layers)
+        if not given:
             raise ValueError("Sequential needs at least one layer, got an empty list.")
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(given):
             _check_layer(layer, i)
+        self.layers = []
+        for layer in given:  # a nested Sequential contributes its layers, so they train too
+            self.layers.extend(layer.layers if isinstance(layer, Sequential) else [layer])
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -79,14 +135,13 @@ class Sequential:
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Forward pass over ``X`` in batches (bounded memory); returns the model's output."""
         check_float_array(X, "X", where="Sequential.predict")
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"Sequential.predict: batch_size must be a positive int, got "
-                             f"{batch_size!r}.")
+        batch_size = check_int(batch_size, "batch_size", where="Sequential.predict")
         outputs = [self.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.concatenate(outputs, axis=0)
 
     def astype(self, dtype: type) -> "Sequential":
         """Convert every layer's parameters to ``dtype`` (float32 or float64); returns self."""
+        dtype = check_float_dtype(dtype, where="Sequential.astype")
         for layer in self.layers:
             if isinstance(layer, Layer):
                 layer.astype(dtype)
@@ -105,10 +160,11 @@ class Sequential:
 
         Parameters
         ----------
-        input_shape : tuple of int, optional
-            Shape of one sample, without the batch axis, e.g. ``(784,)`` or ``(1, 28, 28)``.
-            A forward pass on one zero sample finds the output shapes. May be left
-            out when the first layer is a Dense (its ``n_in`` says it).
+        input_shape : tuple of int or int, optional
+            Shape of one sample, without the batch axis, e.g. ``(784,)`` (or just
+            ``784``) or ``(1, 28, 28)``. A forward pass on one zero sample finds the
+            output shapes. May be left out when the first layer is a Dense (its
+            ``n_in`` says it).
 
         Returns
         -------
@@ -121,6 +177,7 @@ class Sequential:
                 raise ValueError("Sequential.summary: pass input_shape, the shape of one "
                                  "sample without the batch axis, e.g. (1, 28, 28).")
             input_shape = (first.n_in,)
+        input_shape = _check_input_shape(input_shape)
         dtype = next((p.dtype for layer in self.layers for p in layer.params.values()),
                      np.float64)
         x = np.zeros((1, *input_shape), dtype=dtype)

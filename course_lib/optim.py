@@ -1,4 +1,10 @@
-"""Optimisers: ``optimizer.step(model)`` updates every layer's params from its grads, in place."""
+"""Optimisers: ``optimizer.step(model)`` updates every layer's params from its grads, in place.
+
+The hyperparameters are checked once, when an optimiser is created: each must be
+one finite real number in its range (a string, None, a bool, ``np.inf`` or an
+``eps`` of 0 is refused with a message naming it); ``np.array(0.1)`` and NumPy
+scalars are accepted and stored as Python floats.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,27 @@ from collections.abc import Iterator
 import numpy as np
 
 from .layers import Layer
+from .validation import check_not_class, check_number
+
+
+def _layers_of(model: object) -> list:
+    """The layers ``step`` updates: a Sequential's, a list's, or a single layer."""
+    if isinstance(model, Layer):
+        return [model]
+    if hasattr(model, "layers") and not isinstance(model, type):
+        return model.layers
+    if isinstance(model, (list, tuple)):
+        return list(model)
+    if isinstance(getattr(model, "params", None), dict) and not isinstance(model, type):
+        return [model]  # a layer of the student's own, not derived from Layer
+    check_not_class(model, "model", "a model", where="optimizer.step", args="[...]")
+    raise TypeError(f"optimizer.step: model must be a Sequential, a layer or a list of layers, "
+                    f"got {type(model).__name__}.")
 
 
 def _params_and_grads(model: object) -> Iterator[tuple[tuple[int, str], np.ndarray, np.ndarray]]:
     """Yield ((layer index, name), param, grad) for a Sequential, a list of layers or one layer."""
-    if isinstance(model, Layer):
-        layers = [model]
-    elif hasattr(model, "layers"):
-        layers = model.layers
-    else:
-        layers = list(model)
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(_layers_of(model)):
         grads = getattr(layer, "grads", {})
         for name, param in getattr(layer, "params", {}).items():
             if name not in grads:
@@ -26,10 +42,12 @@ def _params_and_grads(model: object) -> Iterator[tuple[tuple[int, str], np.ndarr
             yield (i, name), param, grads[name]
 
 
-def _check_lr(lr: float) -> float:
-    if not np.isscalar(lr) or not lr > 0:
-        raise ValueError(f"learning rate must be a positive number, got {lr!r}.")
-    return float(lr)
+def _check_lr(lr: float, where: str) -> float:
+    return check_number(lr, "lr (the learning rate)", where=where, low=0.0, low_open=True)
+
+
+def _check_momentum(momentum: float, where: str) -> float:
+    return check_number(momentum, "momentum", where=where, low=0.0, high=1.0)
 
 
 class SGD:
@@ -40,16 +58,22 @@ class SGD:
     Parameters
     ----------
     lr : float
-        Learning rate, > 0.
+        Learning rate, > 0 and finite.
     momentum : float, default 0.0
         In [0, 1).
+
+    Raises
+    ------
+    TypeError
+        If ``lr`` or ``momentum`` is not one real number (a string, None, a bool).
+    ValueError
+        If it is out of range, NaN or infinite.
     """
 
     def __init__(self, lr: float, momentum: float = 0.0) -> None:
-        self.lr = _check_lr(lr)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum!r}.")
-        self.momentum = float(momentum)
+        where = type(self).__name__
+        self.lr = _check_lr(lr, where)
+        self.momentum = _check_momentum(momentum, where)
         self._velocity: dict[tuple[int, str], np.ndarray] = {}
 
     def step(self, model: object) -> None:
@@ -90,9 +114,7 @@ class SGDW(SGD):
 
     def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 5e-3) -> None:
         super().__init__(lr, momentum)
-        if not np.isscalar(weight_decay) or not weight_decay >= 0:
-            raise ValueError(f"SGDW: weight_decay must be a number >= 0, got {weight_decay!r}.")
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = check_number(weight_decay, "weight_decay", where="SGDW", low=0.0)
 
     def step(self, model: object) -> None:
         """The SGD step, then every weight matrix of ``model`` shrunk in place."""
@@ -112,15 +134,23 @@ class Adam:
     ``m = b1 m + (1-b1) g``; ``v = b2 v + (1-b2) g**2``;
     ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` with the bias-corrected
     ``m_hat = m / (1 - b1**t)``, ``v_hat = v / (1 - b2**t)``.
+
+    Parameters
+    ----------
+    lr : float, default 1e-3
+        > 0 and finite.
+    beta1, beta2 : float, default 0.9 and 0.999
+        In [0, 1).
+    eps : float, default 1e-8
+        > 0: with 0, a parameter whose gradient has always been 0 gets 0 / 0 = NaN.
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:
-        self.lr = _check_lr(lr)
-        for label, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Adam: {label} must be in [0, 1), got {beta!r}.")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.lr = _check_lr(lr, "Adam")
+        self.beta1 = check_number(beta1, "beta1", where="Adam", low=0.0, high=1.0)
+        self.beta2 = check_number(beta2, "beta2", where="Adam", low=0.0, high=1.0)
+        self.eps = check_number(eps, "eps", where="Adam", low=0.0, low_open=True)
         self.t = 0
         self._m: dict[tuple[int, str], np.ndarray] = {}
         self._v: dict[tuple[int, str], np.ndarray] = {}

@@ -149,7 +149,7 @@ def test_sequential_rejects_non_layers():
 def test_optimizer_arguments():
     with pytest.raises(ValueError, match="positive number, got -0.1"):
         SGD(lr=-0.1)
-    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\), got 1.5"):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\), got 1.5"):
         SGD(lr=0.1, momentum=1.5)
     with pytest.raises(ValueError, match="beta1"):
         Adam(beta1=1.0)

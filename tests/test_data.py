@@ -68,9 +68,82 @@ def data_copy(tmp_path, monkeypatch):
 
 def test_missing_file_names_it_and_how_to_restore(data_copy):
     (data_copy / "mnist/t10k-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(DataFileError, match=r"not found: .*t10k-labels-idx1-ubyte.gz.*git "
-                                            r"checkout -- data/mnist/t10k-labels-idx1-ubyte.gz"):
+    with pytest.raises(DataFileError) as info:
         load_mnist("test")
+    message = str(info.value)
+    assert f"not found: {data_copy / 'mnist/t10k-labels-idx1-ubyte.gz'}." in message
+    # the data folder in use (set by COURSE_DATA_DIR here, not a clone) and where the copy goes
+    assert (f"The data folder in use is {data_copy} (the data folder set by "
+            f"COURSE_DATA_DIR)") in message
+    assert (f"Copy data/mnist/t10k-labels-idx1-ubyte.gz from a clone of the course repository "
+            f"to {data_copy / 'mnist/t10k-labels-idx1-ubyte.gz'}") in message
+    assert "git checkout" not in message  # no command that would not work here
+
+
+@pytest.fixture
+def fake_clone(tmp_path, monkeypatch):
+    """A folder laid out like a clone (.git next to data/) holding a copy of the data."""
+    repo = tmp_path / "course clone"  # a space, as in a Windows user folder
+    (repo / ".git").mkdir(parents=True)
+    for relpath in data.CHECKSUMS:
+        (repo / "data" / relpath).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(data.data_dir() / relpath, repo / "data" / relpath)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(repo / "data"))
+    return repo
+
+
+def test_restore_hint_in_a_clone_works_from_any_folder(fake_clone):
+    (fake_clone / "data/mnist/t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataFileError) as info:
+        load_mnist("test")
+    # git -C names the repository, so the command works from notebooks/ too
+    assert (f'`git -C "{fake_clone.resolve()}" checkout -- data/mnist/t10k-labels-idx1-ubyte.gz`'
+            f" (from any folder)") in str(info.value)
+
+
+def test_corrupt_file_hint_deletes_it_first(fake_clone):
+    path = fake_clone / "data/boston/boston_house_prices.csv"
+    path.write_bytes(path.read_bytes().replace(b"24\n", b"25\n", 1))
+    with pytest.raises(DataFileError, match=r"is corrupt: .*delete .*boston_house_prices\.csv, "
+                                            r"then run `git -C .* checkout -- "
+                                            r"data/boston/boston_house_prices\.csv`"):
+        load_boston()
+
+
+def test_boston_with_windows_line_endings_loads(data_copy):
+    """A checkout converted to CRLF (git's core.autocrlf) holds the same data."""
+    path = data_copy / "boston/boston_house_prices.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    X, y, names = load_boston()
+    X_ref, y_ref, names_ref = _reference_boston()
+    np.testing.assert_array_equal(X, X_ref)
+    np.testing.assert_array_equal(y, y_ref)
+    assert names == names_ref
+
+
+def test_crlf_file_that_differs_is_still_corrupt(data_copy):
+    path = data_copy / "boston/boston_house_prices.csv"
+    raw = path.read_bytes().replace(b"24\n", b"25\n", 1).replace(b"\n", b"\r\n")
+    path.write_bytes(raw)
+    with pytest.raises(DataFileError, match=r"is corrupt: .* It has Windows \(CRLF\) line endings"):
+        load_boston()
+
+
+def _reference_boston():
+    """load_boston from the repository's own data/, whatever COURSE_DATA_DIR says."""
+    import os
+    saved = os.environ.pop("COURSE_DATA_DIR", None)
+    try:
+        return load_boston()
+    finally:
+        if saved is not None:
+            os.environ["COURSE_DATA_DIR"] = saved
+
+
+def test_read_verified_names_the_known_files():
+    with pytest.raises(ValueError, match=r"'boston/boston\.csv' is not one of the course's data "
+                                         r"files: mnist/train-images"):
+        data.read_verified("boston/boston.csv")
 
 
 def test_corrupt_file_names_it_and_the_checksums(data_copy):

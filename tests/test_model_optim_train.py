@@ -182,7 +182,8 @@ def test_sequential_and_fit_take_a_duck_typed_layer():
 
 
 @pytest.mark.parametrize("item, message", [
-    (Dense, r"is the class Dense, not a layer\. Create one: Dense\(\.\.\.\)"),
+    (Dense, r"item 1 is the class Dense, not a layer: pass Dense\(\.\.\.\), not Dense\."),
+    (ReLU, r"item 1 is the class ReLU, not a layer: pass ReLU\(\), not ReLU\."),
     (object(), r"must be a layer with forward and backward methods, got object"),
 ])
 def test_sequential_names_what_is_not_a_layer(item, message):
