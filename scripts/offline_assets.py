@@ -11,7 +11,8 @@ may have no network, so the course pages load local copies instead:
   whole packages) into a folder ``_static/`` beside the pages;
 * :func:`exporter_config` points nbconvert's exporters at those copies;
 * the templates in ``scripts/templates/`` drop nbconvert's mermaid loader,
-  whose CDN address would otherwise be written into every page.
+  whose CDN address would otherwise be written into every page
+  (``course_common/`` holds what both templates import).
 
 The versions are the ones nbconvert 7's templates were written for:
 reveal.js 4.0.2 (nbconvert's default), require.js 2.1.10 and MathJax 2.7.7
@@ -99,6 +100,8 @@ def exporter_config(prefix: str = STATIC) -> dict:
         "font_awesome_url": "",
         "reveal_url_prefix": f"{prefix}/reveal.js",
         "extra_template_basedirs": [str(TEMPLATES)],
+        # templates both course templates import (the MathJax configuration)
+        "extra_template_paths": [str(TEMPLATES / "course_common")],
     }
 
 
@@ -110,7 +113,7 @@ def make_exporter(cls, offline: bool = True, prefix: str = STATIC, **traits):
     """
     config = exporter_config(prefix)
     if not offline:
-        config = {"extra_template_basedirs": config["extra_template_basedirs"]}
+        config = {key: config[key] for key in ("extra_template_basedirs", "extra_template_paths")}
     names = cls.class_trait_names()
     for key, value in list(config.items()) + list(traits.items()):
         if key in names:

@@ -12,7 +12,10 @@ run (from the course map table in README.md), and links to the page and, with
 ``--slides-dir``, to its slide deck (the folder, as written by
 scripts/build_slides.py, is copied to ``html_dir/slides``). Links between
 notebooks (``href="01_x.ipynb"``) are pointed at the rendered pages. The
-course setup cell (tag "course-setup") is left out of the pages.
+course setup cell (tag "course-setup") is left out of the pages, and stored tqdm
+progress bars (their first state, "0%|") are shown as one line saying which bars
+ran (scripts/output_filters.py). MathJax does not break formulas automatically
+(in a table cell it broke them at every operator).
 
 The pages load require.js and MathJax from ``html_dir/_static/``, copied from
 ``node_modules/`` (``make vendor``), so the site works offline; ``--cdn``
@@ -22,6 +25,7 @@ uses nbconvert's CDN addresses instead.
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import re
 import shutil
@@ -35,6 +39,7 @@ from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import offline_assets  # noqa: E402
+import output_filters  # noqa: E402
 from build_slides import SETUP_TAG, first_heading, notebook_paths  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -195,8 +200,9 @@ def render(notebooks, html_dir: Path, slides_dir: Path | None = None, readme: Pa
             nav["prev"], nav["prev_title"] = f"{lessons[i - 1][0].stem}.html", lessons[i - 1][2]
         if i + 1 < len(lessons):
             nav["next"], nav["next_title"] = f"{lessons[i + 1][0].stem}.html", lessons[i + 1][2]
+        shown = output_filters.summarise_notebook_progress(copy.deepcopy(nb))
         body, _ = exporter.from_notebook_node(
-            nb, resources={"metadata": {"name": lesson_title}, "course_nav": nav}
+            shown, resources={"metadata": {"name": lesson_title}, "course_nav": nav}
         )
         body = NOTEBOOK_LINK.sub(r'href="\1.html\2"', body)
         (html_dir / page).write_text(body, encoding="utf-8")

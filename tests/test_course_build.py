@@ -19,6 +19,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 import build_slides  # noqa: E402
 import make_student  # noqa: E402
 import offline_assets  # noqa: E402
+import output_filters  # noqa: E402
 import render_html  # noqa: E402
 import setup_cell  # noqa: E402
 
@@ -50,14 +51,27 @@ def built(tmp_path_factory):
 def test_slides_are_a_reveal_deck_with_the_notebooks_slides(built):
     deck = built / "slides" / "00_getting_started.slides.html"
     page = deck.read_text(encoding="utf-8")
-    nb = read(NB00)
-    kinds = [build_slides.slide_type(c) for c in nb.cells]
+    shown = build_slides.prepare_for_slides(read(NB00), next_deck_link=build_slides.next_deck(NB00))
+    kinds = [build_slides.slide_type(c) for c in shown.cells]
     # reveal.js: one <section> per slide around one <section> per (sub)slide
     assert page.count("<section") == 2 * kinds.count("slide") + kinds.count("subslide")
     assert '<div class="reveal">' in page and "Reveal.initialize" in page
     assert "Getting started" in page
     assert "COURSE_REPO" not in page, "the setup cell (skip) should not be on a slide"
     assert "NBVAL_IGNORE_OUTPUT" not in page
+    assert 'href="01_layers_forward_backward.slides.html"' in page, "no link to the next deck"
+    assert "return images.reshape" not in page, "the solution of exercise 1 is on a slide"
+    assert "check_prepare_images" not in page, "its check cell is on a slide"
+
+
+@needs_npm
+def test_slides_and_pages_typeset_maths_without_automatic_line_breaks(built):
+    """In a table cell, MathJax's automatic line breaks split a formula at every operator."""
+    for path in (built / "slides" / "00_getting_started.slides.html",
+                 built / "html" / "00_getting_started.html"):
+        page = path.read_text(encoding="utf-8")
+        assert "linebreaks: {automatic: false}" in page, path.name
+        assert "automatic: true" not in page, path.name
 
 
 @needs_npm
@@ -125,6 +139,139 @@ def test_long_outputs_are_cut_on_slides_only():
     assert text.splitlines() == ["0", "1", "2", "3", "... (26 more lines in the notebook)"]
     assert slides.cells[0].source == "for i in range(30): print(i)"
     assert nb.cells[0].outputs[0].text.count("\n") == 30, "the notebook itself is unchanged"
+
+
+def _code(source, outputs=(), **metadata):
+    return nbformat.v4.new_code_cell(source, outputs=list(outputs), metadata=metadata)
+
+
+def _md(source, **metadata):
+    return nbformat.v4.new_markdown_cell(source, metadata=metadata)
+
+
+def _slide(kind):
+    return {"slideshow": {"slide_type": kind}}
+
+
+def _sources(nb):
+    return [cell.source for cell in nb.cells]
+
+
+def test_slides_leave_out_setup_asserts_solutions_and_their_checks():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _md("# Title", **_slide("slide")),
+        _code("setup()", tags=[build_slides.SETUP_TAG], **_slide("skip")),
+        _md("## Exercise\nWrite `f`.", **_slide("slide")),
+        _md("<details><summary>Hint</summary>\n\nDouble it.\n\n</details>"),
+        _code(SOLVED),
+        _code("checks.check_f(f)"),
+        _code("assert f(2) == 4\n# NBVAL_CHECK_OUTPUT\nassert f(0) == 0"),
+        _md("## Results"),
+        _code("checks.check_g(g)  # not after a solution: stays"),
+        _code("plot(f)"),
+    ]
+    shown = build_slides.prepare_for_slides(nb)
+    assert _sources(shown) == ["# Title", "## Exercise\nWrite `f`.", nb.cells[3].source,
+                               "## Results", "checks.check_g(g)  # not after a solution: stays",
+                               "plot(f)"]
+    assert len(nb.cells) == 10, "the notebook itself is unchanged"
+
+
+def test_a_left_out_cell_passes_its_slide_start_on():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _md("# Title", **_slide("slide")),
+        _code("assert True", **_slide("subslide")),  # starts a subslide, left out
+        _code("x = 1"),                              # so this one starts it
+        _code("assert x", **_slide("slide")),        # starts a slide, left out ...
+        _md("text", **_slide("subslide")),           # ... so this subslide becomes the slide
+        _code("setup()", **_slide("skip")),
+    ]
+    shown = build_slides.prepare_for_slides(nb)
+    assert [(c.source, build_slides.slide_type(c)) for c in shown.cells] == [
+        ("# Title", "slide"), ("x = 1", "subslide"), ("text", "slide")]
+
+
+def test_a_slide_with_only_a_setup_heading_is_left_out():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _md("# Title", **_slide("slide")),
+        _md("## Learning goals\n\n1. one", **_slide("slide")),
+        _code("setup()", tags=[build_slides.SETUP_TAG], **_slide("skip")),
+        _md("## Setup\n\nThe cells below import NumPy.", **_slide("slide")),
+        _code("import numpy as np", **_slide("skip")),
+        _md("## 1. First idea", **_slide("slide")),
+    ]
+    shown = build_slides.prepare_for_slides(nb)
+    assert _sources(shown) == ["# Title", "## Learning goals\n\n1. one", "## 1. First idea"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_deck_ends_with_a_link_to_the_next(path):
+    target = build_slides.next_deck(path)
+    assert target is not None
+    shown = build_slides.prepare_for_slides(read(path), next_deck_link=target)
+    last = [shown.cells[i] for i in build_slides.slide_groups(shown)[-1]]
+    assert build_slides.links_to(shown, last, target[0]), f"{path.name}: no link to {target[0]}"
+    expected = NOTEBOOKS[(NOTEBOOKS.index(path) + 1) % len(NOTEBOOKS)].stem
+    assert target[0] == expected and target[2] == (path != NOTEBOOKS[-1])
+
+
+@needs_npm
+def test_notes_cells_become_speaker_notes(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_md("# Title", **_slide("slide")), _md("Say this aloud.", **_slide("notes")),
+                _md("## Next idea", **_slide("subslide"))]
+    path = tmp_path / "talk.ipynb"
+    nbformat.write(nb, path)
+    assert build_slides.main([str(path), str(tmp_path / "slides")]) == 0
+    page = (tmp_path / "slides" / "talk.slides.html").read_text(encoding="utf-8")
+    notes = re.search(r'<aside class="notes">(.*?)</aside>', page, re.DOTALL)
+    assert notes and "Say this aloud." in notes.group(1)
+    assert "RevealNotes" in page, "the speaker-view plugin (S) is loaded"
+
+
+BAR = "epoch {}/3:   0%|          | 0/1000 [00:00<?, ?batch/s]"
+
+
+def _bar(text):
+    return nbformat.v4.new_output("display_data", data={"text/plain": text})
+
+
+def test_stored_progress_bars_become_one_line_in_place():
+    result = nbformat.v4.new_output("stream", name="stdout", text="test accuracy 0.876\n")
+    outputs = [_bar(BAR.format(1)), _bar(BAR.format(2)), _bar(BAR.format(3)), result]
+    shown = output_filters.summarise_progress(outputs)
+    assert len(shown) == 2 and shown[1] is result
+    line = shown[0].data["text/plain"]
+    assert line == "3 progress bars: epoch 1/3, epoch 2/3, epoch 3/3 (1,000 batch each)"
+    assert "0%|" not in shown[0].data["text/html"]
+    bars = [_bar(f"epoch {i}/8:   0%|   | 0/1719 [00:00<?, ?batch/s]") for i in range(1, 9)]
+    many = output_filters.summarise_progress(bars)
+    assert many[0].data["text/plain"] == \
+        "8 progress bars: epoch 1/8 … epoch 8/8 (1,719 batch each)"
+    assert output_filters.summarise_progress([result]) == [result], "other outputs stay"
+
+
+def test_a_plain_tqdm_bar_on_stderr_keeps_its_final_state():
+    redraws = ("\r  0%|          | 0/20 [00:00<?, ?it/s]"
+               "\r100%|##########| 20/20 [00:00<00:00, 95.8it/s]\n")
+    stream = nbformat.v4.new_output("stream", name="stderr", text=redraws)
+    shown = output_filters.summarise_progress([stream])
+    assert shown[0].text == "100%|##########| 20/20 [00:00<00:00, 95.8it/s]\n"
+    assert stream.text == redraws, "the notebook's output is unchanged"
+
+
+@needs_npm
+def test_site_pages_show_progress_bars_as_one_line(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_md("# 00 Bars"), _code("fit(model)", [_bar(BAR.format(1)), _bar(BAR.format(2))])]
+    nbformat.write(nb, tmp_path / "00_bars.ipynb")
+    assert render_html.main([str(tmp_path / "00_bars.ipynb"), str(tmp_path / "html")]) == 0
+    page = (tmp_path / "html" / "00_bars.html").read_text(encoding="utf-8")
+    assert "0%|" not in page
+    assert "2 progress bars: epoch 1/3, epoch 2/3 (1,000 batch each)" in page
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
