@@ -21,7 +21,7 @@ PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor test test-fast execute run slides html student lab instructor bench clean distclean
+.PHONY: help install vendor test test-fast execute run slides html browser-check student lab instructor bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -68,6 +68,9 @@ html: slides ## The course site in build/html: course map, lessons, slides (work
 	rm -rf $(BUILD)/html
 	$(PY) scripts/render_html.py --slides-dir $(BUILD)/slides $(NB_DIR) $(BUILD)/html
 	@echo "Open $(BUILD)/html/index.html"
+
+browser-check: html ## Every deck and site page in headless Chromium at 1280x800 and 1920x1080: build/browser/
+	$(PY) scripts/browser_check.py --slides-dir $(BUILD)/slides --site-dir $(BUILD)/html --out $(BUILD)/browser
 
 student: install ## Regenerate student/ from notebooks/ (solutions out); commit it with the lesson
 	$(PY) scripts/make_student.py $(NOTEBOOKS)
