@@ -316,6 +316,20 @@
       function (el) { return {cell: cellOf(el), text: snippet(el)}; });
   }
 
+  // Formulas MathJax broke into lines by itself (automatic line breaks: in a table cell
+  // they broke y = 1/(1+e^{-x}) at every operator).
+  function brokenMath(root) {
+    return Array.prototype.filter.call(root.querySelectorAll(".MathJax_CHTML"), function (m) {
+      return !m.closest("aside.notes") &&
+        m.querySelector(".mjx-math > .mjx-mrow > .mjx-stack > .mjx-block + .mjx-block, " +
+                        ".mjx-math > .mjx-stack > .mjx-block + .mjx-block");
+    }).map(function (m) {
+      var script = document.getElementById(m.id.replace(/-Frame$/, "")) || m.nextElementSibling;
+      var tex = script && script.tagName === "SCRIPT" ? script.textContent : snippet(m);
+      return {cell: cellOf(m), text: tex.replace(/\s+/g, " ").trim().slice(0, 70)};
+    });
+  }
+
   // Figures shown much smaller than their pixels: their text shrinks with them.
   function smallFigures(root) {
     var out = [];
@@ -409,6 +423,7 @@
       raw_tex: rawTex(slide),
       frozen_progress: frozenBars(slide),
       math_errors: mathErrors(slide),
+      broken_math: brokenMath(slide),
       small_figures: smallFigures(slide),
       scale: Reveal.getScale ? Math.round(Reveal.getScale() * 1000) / 1000 : null
     };
@@ -438,6 +453,7 @@
       raw_tex: rawTex(root),
       frozen_progress: frozenBars(root),
       math_errors: mathErrors(root),
+      broken_math: brokenMath(root),
       small_figures: []
     };
   }

@@ -20,8 +20,9 @@ subslide, with all its fragments shown), measures:
 * **wrapped code**: ``<pre>`` blocks with more lines on the slide than in the
   text, i.e. a line was wrapped (on a site page this is reported, not a
   problem);
-* **raw TeX** left in the prose (``$$``, ``\\frac`` ... outside MathJax and code)
-  and MathJax errors;
+* **raw TeX** left in the prose (``$$``, ``\\frac`` ... outside MathJax and code),
+  MathJax errors, and **broken formulas**: ones MathJax split into lines by
+  itself (its automatic line breaks split formulas in table cells);
 * **frozen progress bars**: tqdm's stored first state, ``0%|          | 0/404``;
 * **console errors** (including failed loads) and **network requests** to
   anything but ``file://`` or the local server;
@@ -70,7 +71,7 @@ LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome", "devtools", "chrome-
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
 # what makes a slide or page fail, in report order
 PROBLEM_KINDS = ("unreachable", "clipped_code", "wrapped_code", "raw_tex", "math_errors",
-                 "frozen_progress", "console", "network")
+                 "broken_math", "frozen_progress", "console", "network")
 # a page is read, not projected: a long output line may wrap there (reported, not failing)
 PAGE_PROBLEM_KINDS = tuple(kind for kind in PROBLEM_KINDS if kind != "wrapped_code")
 NO_CHROMIUM = ("no Chromium found (looked at $CHROMIUM and for " + ", ".join(CHROMIUM_NAMES)
@@ -556,7 +557,7 @@ def deck_line(result: dict) -> str:
     c = deck_counts(result)
     return (f"{c['slides']} slides, {c['failing']} with problems: {c['unreachable']} unreachable, "
             f"{c['clipped_code']} clipped code, {c['wrapped_code']} wrapped code, "
-            f"{c['raw_tex']} raw TeX, "
+            f"{c['raw_tex'] + c['math_errors'] + c['broken_math']} raw TeX/broken maths, "
             f"{c['frozen_progress']} frozen bars, {c['console']} console, {c['network']} network; "
             f"{c['scrolls']} scroll ({c['scrolls_reachable']} to their end), {c['fits']} fit")
 
@@ -591,6 +592,7 @@ def describe(slide: dict) -> list[str]:
                      f"shown as {item['rendered']} ({item['columns']} columns at "
                      f"{item['font_px']} px): \"{item['text']}\"")
     for kind, words in (("raw_tex", "raw TeX"), ("math_errors", "MathJax error"),
+                        ("broken_math", "formula broken into lines"),
                         ("frozen_progress", "frozen progress bar")):
         for item in slide.get(kind, []):
             lines.append(f"{words} in cell {item['cell'] or '?'}: \"{item['text']}\"")
@@ -610,7 +612,7 @@ def markdown_report(report: dict) -> str:
     out = ["# Slides and site in Chromium", "",
            f"{report.get('chromium', '?')}, window sizes {', '.join(report['sizes'])}, "
            f"{report.get('seconds', '?')} s.", "",
-           "| deck | size | slides | unreachable | clipped code | wrapped code | raw TeX | "
+           "| deck | size | slides | unreachable | clipped code | wrapped code | TeX/maths | "
            "frozen bars | console/network | scroll (to end) | fit | small figures |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for deck, by_size in report["decks"].items():
@@ -618,7 +620,7 @@ def markdown_report(report: dict) -> str:
             c = deck_counts(result)
             out.append(f"| {deck} | {size} | {c['slides']} | {c['unreachable']} | "
                        f"{c['clipped_code']} | {c['wrapped_code']} | "
-                       f"{c['raw_tex'] + c['math_errors']} | "
+                       f"{c['raw_tex'] + c['math_errors'] + c['broken_math']} | "
                        f"{c['frozen_progress']} | {c['console'] + c['network']} | "
                        f"{c['scrolls']} ({c['scrolls_reachable']}) | {c['fits']} | "
                        f"{c['small_figures']} |")
@@ -701,7 +703,8 @@ def _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides, colu
 
 
 _SHORT = {"unreachable": "HIDDEN", "clipped_code": "WIDE", "wrapped_code": "WRAP", "raw_tex": "TEX",
-          "math_errors": "MATH", "frozen_progress": "BAR", "console": "ERR", "network": "NET"}
+          "math_errors": "MATH", "broken_math": "MATH", "frozen_progress": "BAR", "console": "ERR",
+          "network": "NET"}
 
 
 def _font(ImageFont, size):

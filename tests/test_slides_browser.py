@@ -42,7 +42,7 @@ OUT = REPO / "build" / "browser"
 CHECKS = {
     "content_reachable": ("unreachable",),
     "code_fits": ("clipped_code", "wrapped_code"),
-    "maths_typeset": ("raw_tex", "math_errors"),
+    "maths_typeset": ("raw_tex", "math_errors", "broken_math"),
     "no_frozen_progress_bar": ("frozen_progress",),
     "offline_and_no_errors": ("console", "network"),
 }
