@@ -530,7 +530,10 @@ class MaxPool2(Layer):
 
     The four corners of every window are four strided slices of x
     (``x[:, :, di::2, dj::2]``), so both passes are a few whole-array
-    operations with no loop over windows.
+    operations with no loop over windows. Forward keeps three comparisons,
+    each a strict ``>`` so that a tie goes to the earlier corner: right beats
+    left in the top row, right beats left in the bottom row, bottom row beats
+    top row. Together they name each window's first maximum.
     """
 
     #: the window positions (di, dj) in row-major order: ties go to the earliest
@@ -542,15 +545,11 @@ class MaxPool2(Layer):
         if H < 2 or W < 2:
             raise ValueError(f"MaxPool2.forward needs H and W of at least 2, got shape {x.shape}.")
         Ho, Wo = H // 2, W // 2
-        corners = [x[:, :, di:2 * Ho:2, dj:2 * Wo:2] for di, dj in self.OFFSETS]
-        y = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
-        # One boolean mask per corner: True where that corner is the window's
-        # first maximum. `taken` stops a later tied corner from winning too.
-        self._masks, taken = [], np.zeros(y.shape, dtype=bool)
-        for corner in corners:
-            mask = (corner == y) & ~taken
-            taken |= mask
-            self._masks.append(mask)
+        c00, c01, c10, c11 = (x[:, :, di:2 * Ho:2, dj:2 * Wo:2] for di, dj in self.OFFSETS)
+        top, bottom = np.maximum(c00, c01), np.maximum(c10, c11)
+        # (right of the top pair wins, right of the bottom pair wins, bottom pair wins)
+        self._wins = (c01 > c00, c11 > c10, bottom > top)
+        y = np.maximum(top, bottom)
         self._x_shape = x.shape
         self._out_shape = y.shape
         return y
@@ -559,9 +558,13 @@ class MaxPool2(Layer):
         g = self._check_grad_out(grad_out)
         N, C, H, W = self._x_shape
         Ho, Wo = H // 2, W // 2
-        dx = np.zeros(self._x_shape, dtype=g.dtype)
-        for mask, (di, dj) in zip(self._masks, self.OFFSETS):
-            dx[:, :, di:2 * Ho:2, dj:2 * Wo:2] = g * mask
+        right_top, right_bottom, bottom = self._wins
+        g_top, g_bottom = g * ~bottom, g * bottom        # the row of the window's maximum
+        # every element is written below, except an odd last row or column: those stay 0
+        dx = (np.zeros if H % 2 or W % 2 else np.empty)(self._x_shape, dtype=g.dtype)
+        for (di, dj), g_row, wins in zip(self.OFFSETS, (g_top, g_top, g_bottom, g_bottom),
+                                         (~right_top, right_top, ~right_bottom, right_bottom)):
+            np.multiply(g_row, wins, out=dx[:, :, di:2 * Ho:2, dj:2 * Wo:2])
         return dx
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from contextlib import nullcontext
 from functools import cache
 
 import numpy as np
@@ -90,6 +89,14 @@ def backward_without_input_grad(model: object, grad_out: np.ndarray) -> None:
         model.backward(grad_out)
 
 
+def _backward_first(layer: object, grad_out: np.ndarray, input_grad: bool) -> np.ndarray | None:
+    """The first layer's backward: dL/dx of the model's input, or None when not wanted."""
+    if input_grad:
+        return layer.backward(grad_out)
+    backward_without_input_grad(layer, grad_out)
+    return None
+
+
 def _num_params(layer: object) -> int:
     return int(sum(p.size for p in getattr(layer, "params", {}).values()))
 
@@ -145,8 +152,9 @@ class Sequential:
         The first layer checks ``x`` fully (NaN and inf too); the arrays the layers
         pass on are not scanned again (their type, rank and shape still are checked).
         """
-        for i, layer in enumerate(self.layers):
-            with values_checked() if i else nullcontext():
+        x = self.layers[0].forward(x)
+        with values_checked():
+            for layer in self.layers[1:]:
                 x = layer.forward(x)
         return x
 
@@ -158,15 +166,14 @@ class Sequential:
         can (a Dense or Conv3x3 then saves a matrix product).
         """
         input_grad = check_bool(input_grad, "input_grad", where="Sequential.backward")
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            # The last layer checks grad_out fully (it comes from outside, the loss).
-            with values_checked() if i < last else nullcontext():
-                if i == 0 and not input_grad:
-                    backward_without_input_grad(self.layers[0], grad_out)
-                    return None
-                grad_out = self.layers[i].backward(grad_out)
-        return grad_out
+        layers = self.layers
+        if len(layers) > 1:
+            grad_out = layers[-1].backward(grad_out)  # checks grad_out fully: from outside
+            with values_checked():
+                for layer in reversed(layers[1:-1]):
+                    grad_out = layer.backward(grad_out)
+                return _backward_first(layers[0], grad_out, input_grad)
+        return _backward_first(layers[0], grad_out, input_grad)
 
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Forward pass over ``X`` in batches (bounded memory); returns the model's output."""

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 import numpy as np
@@ -28,20 +26,21 @@ FLOAT_DTYPES = (np.float32, np.float64)
 _VALUES_CHECKED: ContextVar[bool] = ContextVar("values_checked", default=False)
 
 
-@contextmanager
-def values_checked() -> Iterator[None]:
+class values_checked:  # noqa: N801 - used like a function: `with values_checked():`
     """Within this block, :func:`check_float_array` skips its scan for NaN and inf.
 
     For code that has scanned its input already and passes the arrays it computes from
     it between layers (a model's forward and backward, the training loop): a value
     that overflows there still shows up as a loss that is not finite, which ``fit``
-    reports. Type, dtype, rank and shape are still checked.
+    reports. Type, dtype, rank and shape are still checked. (A class rather than a
+    generator-based context manager: it is entered several times per training step.)
     """
-    token = _VALUES_CHECKED.set(True)
-    try:
-        yield
-    finally:
-        _VALUES_CHECKED.reset(token)
+
+    def __enter__(self) -> None:
+        self._token = _VALUES_CHECKED.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _VALUES_CHECKED.reset(self._token)
 
 
 def describe(value: object) -> str:
