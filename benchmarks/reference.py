@@ -63,7 +63,7 @@ def cnn_init(num_filters: int, rng: np.random.Generator, dtype=np.float32) -> li
 
 
 def cnn_step(params: list, x: np.ndarray, y: np.ndarray, lr: float) -> float:
-    """One SGD step of Conv3x3(F) -> MaxPool2 -> Flatten -> Dense(F*169, 10) on x (N, 1, 28, 28)."""
+    """One SGD step of Conv3x3(F), MaxPool2, Flatten, Dense(F*169, 10) on x (N, 1, 28, 28)."""
     W, b, V, c = params
     N, F = len(x), len(b)
     # conv: the 9 taps of every position as columns, one product per image

@@ -29,6 +29,7 @@ others and exits with status 1 at the end.
 """
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -67,7 +68,7 @@ HEADING = re.compile(r"^#{1,3}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def sections(nb):
-    """For every cell index, the text of the last markdown heading (#, ## or ###) at or above it."""
+    """For every cell index, the last markdown heading (#, ## or ###) at or above it."""
     current, names = "", []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
@@ -92,7 +93,7 @@ def execute(path, timeout):
     section = sections(nb)
     n_code = sum(cell.cell_type == "code" for cell in nb.cells)
     bar = tqdm(total=n_code, leave=False, dynamic_ncols=True, file=sys.stderr,
-               bar_format="{desc} [{elapsed}]")
+               desc=f"  {path.stem}: starting the kernel", bar_format="{desc} [{elapsed}]")
 
     def on_start(cell, cell_index):
         if cell.cell_type == "code":
@@ -119,6 +120,16 @@ def execute(path, timeout):
     return normalise(nb)
 
 
+def children_cpu():
+    """CPU seconds used so far by this script's finished child processes (the kernels).
+
+    On a busy machine the wall time of a notebook grows with the load; its CPU time
+    much less.
+    """
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     where = parser.add_mutually_exclusive_group(required=True)
@@ -131,7 +142,7 @@ def main(argv=None):
     failed = []
     for path in args.notebooks:
         target = path if args.inplace else args.output_dir / path.name
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), children_cpu()
         print(f"executing {path} ...", flush=True)
         try:
             nb = execute(path, args.timeout)
@@ -141,7 +152,8 @@ def main(argv=None):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
-        print(f"  wrote {target} ({time.perf_counter() - start:.1f} s)", flush=True)
+        print(f"  wrote {target} ({time.perf_counter() - start:.1f} s, kernel CPU "
+              f"{children_cpu() - cpu:.1f} s)", flush=True)
 
     if failed:
         print("failed: " + " ".join(map(str, failed)), file=sys.stderr)
