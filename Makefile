@@ -12,6 +12,8 @@ TIMEOUT   ?= 600
 NPM_STAMP := node_modules/.installed
 # The notebooks `make slides` and `make html` render (`make run` passes build/notebooks).
 NB_DIR    ?= notebooks
+# Extra arguments for `make bench`, e.g. BENCH_ARGS="--threads 2 --epochs 5" or "--quick".
+BENCH_ARGS ?=
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS  ?=
 # The folder `make lab` opens: my_work/, the student's own copy of student/.
@@ -85,8 +87,8 @@ lab: install ## For students: JupyterLab on my_work/, your own copy of student/ 
 instructor: install ## For instructors: JupyterLab on notebooks/, the lessons with their solutions
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
-bench: install ## Benchmark matmul, MLP, CNN and the course's run time (writes build/bench.json)
-	$(PY) benchmarks/bench.py --out $(BUILD)/bench.json
+bench: install ## course_lib vs minimal NumPy (MLP, CNN), each notebook's time, goals (build/bench.json)
+	$(PY) benchmarks/bench.py --profile --out $(BUILD)/bench.json $(BENCH_ARGS)
 
 clean: ## Remove build/ and caches (keeps .venv)
 	rm -rf $(BUILD) .pytest_cache *.egg-info

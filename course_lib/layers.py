@@ -9,7 +9,10 @@ Every layer follows one protocol:
   "call forward before backward" instead of reusing the previous batch's values.
 - ``layer.backward(grad_out) -> grad_x`` takes dL/dy (same shape as y) and
   returns dL/dx (same shape as x). It overwrites ``layer.grads`` (never adds
-  to them), so calling it twice gives the same result.
+  to them), so calling it twice gives the same result. The layers with weights
+  (MatMul, Dense, Conv3x3) also take ``input_grad=False``: fill ``grads`` and
+  skip dL/dx (returning None), which a model's first layer does not need in
+  training and which costs as much as the weight gradient.
 - Arrays are batch first. A layer computes in the dtype of its input
   (float32 or float64); ``layer.astype(dtype)`` converts its parameters.
 
@@ -90,6 +93,7 @@ class MatMul(Layer):
     W : ndarray, shape (d, k)
 
     Shapes: x (N, d) -> y (N, k). Gradients: dx = g @ W.T (N, d), dW = x.T @ g (d, k).
+    ``backward(g, input_grad=False)`` computes dW only and returns None.
     """
 
     def __init__(self, W: np.ndarray) -> None:
@@ -105,8 +109,8 @@ class MatMul(Layer):
                              f"{x.shape}) but W expects {W.shape[0]} (W shape {W.shape}).")
         return self._forward(x)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return self._backward(self._check_grad_out(grad_out))
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        return self._backward(self._check_grad_out(grad_out), input_grad)
 
     # The arithmetic without the checks, for Dense, which has checked already.
     def _forward(self, x: np.ndarray) -> np.ndarray:
@@ -115,10 +119,10 @@ class MatMul(Layer):
         self._out_shape = y.shape
         return y
 
-    def _backward(self, g: np.ndarray) -> np.ndarray:
+    def _backward(self, g: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
         W = self.params["W"]
         self.grads["W"] = (self._x.T @ g).astype(W.dtype, copy=False)
-        return g @ W.T.astype(g.dtype, copy=False)
+        return g @ W.T.astype(g.dtype, copy=False) if input_grad else None
 
     def __repr__(self) -> str:
         return f"MatMul({self.params['W'].shape[0]} -> {self.params['W'].shape[1]})"
@@ -176,6 +180,7 @@ class Dense(Layer):
     dtype : float32 or float64, default float64
 
     Shapes: x (N, n_in) -> y (N, n_out). Params "W" (n_in, n_out), "b" (n_out,).
+    ``backward(g, input_grad=False)`` fills the grads only and returns None.
     """
 
     def __init__(self, n_in: int, n_out: int, *, init: str = "he",
@@ -223,9 +228,9 @@ class Dense(Layer):
         self._out_shape = y.shape
         return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         g = self._check_grad_out(grad_out)
-        return self.matmul._backward(self.bias_add._backward(g))
+        return self.matmul._backward(self.bias_add._backward(g), input_grad)
 
     def astype(self, dtype: type) -> "Dense":
         dtype = check_float_dtype(dtype, where="Dense.astype")
@@ -386,6 +391,53 @@ def col2im_3x3(dcols: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndar
     return dxt.transpose(0, 3, 1, 2)
 
 
+def patches_3x3(x: np.ndarray) -> np.ndarray:
+    """The patches of :func:`im2col_3x3`, each image's as the columns of a matrix.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+
+    Returns
+    -------
+    cols : ndarray, shape (N, C * 9, (H-2) * (W-2))
+        ``cols[n, :, i * (W-2) + j]`` is ``im2col_3x3(x)`` row ``(n, i, j)``. With a
+        filter matrix ``Wmat`` (F, C * 9), ``Wmat @ cols`` is (N, F, (H-2) * (W-2)):
+        the convolution already in (N, F, H-2, W-2) order, with no transpose.
+
+    Nine slice copies straight from x (no transpose of x either).
+    """
+    N, C, H, W = x.shape
+    Ho, Wo = H - 2, W - 2
+    cols = np.empty((N, C, 3, 3, Ho, Wo), dtype=x.dtype)
+    for di in range(3):
+        for dj in range(3):
+            cols[:, :, di, dj] = x[:, :, di:di + Ho, dj:dj + Wo]
+    return cols.reshape(N, C * 9, Ho * Wo)
+
+
+def add_patches_3x3(dcols: np.ndarray, x_shape: tuple[int, int, int, int]) -> np.ndarray:
+    """The adjoint of :func:`patches_3x3`: add each patch gradient back where it came from.
+
+    Parameters
+    ----------
+    dcols : ndarray, shape (N, C * 9, (H-2) * (W-2))
+    x_shape : (N, C, H, W)
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    """
+    N, C, H, W = x_shape
+    Ho, Wo = H - 2, W - 2
+    d = dcols.reshape(N, C, 3, 3, Ho, Wo)
+    dx = np.zeros(x_shape, dtype=dcols.dtype)
+    for di in range(3):
+        for dj in range(3):
+            dx[:, :, di:di + Ho, dj:dj + Wo] += d[:, :, di, dj]
+    return dx
+
+
 class Conv3x3(Layer):
     """3x3 convolution (cross-correlation, as in every deep-learning library), valid
     padding, stride 1.
@@ -405,8 +457,11 @@ class Conv3x3(Layer):
     Params "W" (F, C, 3, 3), "b" (F,).
     ``y[n, f, i, j] = b[f] + sum_{c, di, dj} W[f, c, di, dj] * x[n, c, i+di, j+dj]``.
 
-    Forward gathers patches (:func:`im2col_3x3`) and does one matrix multiply;
-    backward is two more multiplies and :func:`col2im_3x3`.
+    Forward gathers the patches of :func:`im2col_3x3`, each image's as columns
+    (:func:`patches_3x3`, shape (N, 9 C, Ho Wo)), and multiplies the (F, 9 C) filter
+    matrix by them: one product per image, whose result is already in (N, F, Ho, Wo)
+    order. Backward is two more products per image and :func:`add_patches_3x3`;
+    ``backward(g, input_grad=False)`` fills the grads only (no dx) and returns None.
     """
 
     def __init__(self, num_filters: int, in_channels: int = 1, *, init: str = "he",
@@ -435,23 +490,28 @@ class Conv3x3(Layer):
             raise ValueError(f"Conv3x3.forward needs images of at least 3x3, got {H}x{W}.")
         F = self.num_filters
         Wmat = self.params["W"].reshape(F, C * 9).astype(x.dtype, copy=False)
-        self._cols = im2col_3x3(x)                        # (N*Ho*Wo, C*9)
-        y = self._cols @ Wmat.T + self.params["b"].astype(x.dtype, copy=False)
-        y = y.reshape(N, H - 2, W - 2, F).transpose(0, 3, 1, 2)
+        self._cols = patches_3x3(x)                       # (N, C*9, Ho*Wo)
+        y = np.matmul(Wmat, self._cols)                   # (N, F, Ho*Wo)
+        y += self.params["b"].astype(x.dtype, copy=False)[:, None]
+        y = y.reshape(N, F, H - 2, W - 2)
         self._x_shape = x.shape
         self._out_shape = y.shape
-        return np.ascontiguousarray(y)
+        return y
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         g = self._check_grad_out(grad_out)
         N, C, H, W = self._x_shape
         F = self.num_filters
-        g2 = g.transpose(0, 2, 3, 1).reshape(-1, F)       # (N*Ho*Wo, F)
+        g3 = g.reshape(N, F, -1)                          # (N, F, Ho*Wo)
         W_ = self.params["W"]
-        self.grads["W"] = (g2.T @ self._cols).reshape(F, C, 3, 3).astype(W_.dtype, copy=False)
-        self.grads["b"] = g2.sum(axis=0).astype(W_.dtype, copy=False)
-        dcols = g2 @ W_.reshape(F, C * 9).astype(g.dtype, copy=False)
-        dx = col2im_3x3(dcols, self._x_shape)
+        # dW = sum over images of g_n @ cols_n.T: N small products, then one sum
+        dW = np.matmul(g3, self._cols.transpose(0, 2, 1)).sum(axis=0)
+        self.grads["W"] = dW.reshape(F, C, 3, 3).astype(W_.dtype, copy=False)
+        self.grads["b"] = g.sum(axis=(0, 2, 3)).astype(W_.dtype, copy=False)
+        if not input_grad:
+            return None
+        dcols = np.matmul(W_.reshape(F, C * 9).T.astype(g.dtype, copy=False), g3)
+        dx = add_patches_3x3(dcols, self._x_shape)
         return dx.reshape(self._x_shape_in)
 
     def __repr__(self) -> str:
@@ -470,7 +530,10 @@ class MaxPool2(Layer):
 
     The four corners of every window are four strided slices of x
     (``x[:, :, di::2, dj::2]``), so both passes are a few whole-array
-    operations with no loop over windows.
+    operations with no loop over windows. Forward keeps three comparisons,
+    each a strict ``>`` so that a tie goes to the earlier corner: right beats
+    left in the top row, right beats left in the bottom row, bottom row beats
+    top row. Together they name each window's first maximum.
     """
 
     #: the window positions (di, dj) in row-major order: ties go to the earliest
@@ -482,15 +545,11 @@ class MaxPool2(Layer):
         if H < 2 or W < 2:
             raise ValueError(f"MaxPool2.forward needs H and W of at least 2, got shape {x.shape}.")
         Ho, Wo = H // 2, W // 2
-        corners = [x[:, :, di:2 * Ho:2, dj:2 * Wo:2] for di, dj in self.OFFSETS]
-        y = np.maximum(np.maximum(corners[0], corners[1]), np.maximum(corners[2], corners[3]))
-        # One boolean mask per corner: True where that corner is the window's
-        # first maximum. `taken` stops a later tied corner from winning too.
-        self._masks, taken = [], np.zeros(y.shape, dtype=bool)
-        for corner in corners:
-            mask = (corner == y) & ~taken
-            taken |= mask
-            self._masks.append(mask)
+        c00, c01, c10, c11 = (x[:, :, di:2 * Ho:2, dj:2 * Wo:2] for di, dj in self.OFFSETS)
+        top, bottom = np.maximum(c00, c01), np.maximum(c10, c11)
+        # (right of the top pair wins, right of the bottom pair wins, bottom pair wins)
+        self._wins = (c01 > c00, c11 > c10, bottom > top)
+        y = np.maximum(top, bottom)
         self._x_shape = x.shape
         self._out_shape = y.shape
         return y
@@ -499,9 +558,13 @@ class MaxPool2(Layer):
         g = self._check_grad_out(grad_out)
         N, C, H, W = self._x_shape
         Ho, Wo = H // 2, W // 2
-        dx = np.zeros(self._x_shape, dtype=g.dtype)
-        for mask, (di, dj) in zip(self._masks, self.OFFSETS):
-            dx[:, :, di:2 * Ho:2, dj:2 * Wo:2] = g * mask
+        right_top, right_bottom, bottom = self._wins
+        g_top, g_bottom = g * ~bottom, g * bottom        # the row of the window's maximum
+        # every element is written below, except an odd last row or column: those stay 0
+        dx = (np.zeros if H % 2 or W % 2 else np.empty)(self._x_shape, dtype=g.dtype)
+        for (di, dj), g_row, wins in zip(self.OFFSETS, (g_top, g_top, g_bottom, g_bottom),
+                                         (~right_top, right_top, ~right_bottom, right_bottom)):
+            np.multiply(g_row, wins, out=dx[:, :, di:2 * Ho:2, dj:2 * Wo:2])
         return dx
 
 

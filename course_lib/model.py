@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
+from functools import cache
 
 import numpy as np
 
 from .layers import Layer
 from .losses import Loss
-from .validation import (check_float_array, check_float_dtype, check_int, check_not_class,
-                         describe, instance_example)
+from .validation import (check_bool, check_float_array, check_float_dtype, check_int,
+                         check_not_class, describe, instance_example, values_checked)
 
 _EXAMPLE = "Sequential([Dense(4, 8), ReLU(), Dense(8, 3)])"
 
@@ -68,6 +70,33 @@ def _check_input_shape(input_shape: object) -> tuple[int, ...]:
     return tuple(check_int(n, "input_shape", where="Sequential.summary") for n in input_shape)
 
 
+@cache
+def _takes_input_grad(backward: object) -> bool:
+    """Whether a backward method accepts ``input_grad`` (course_lib's layers with weights do;
+    a layer of one's own, or a subclass overriding backward, may not)."""
+    try:
+        return "input_grad" in inspect.signature(backward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def backward_without_input_grad(model: object, grad_out: np.ndarray) -> None:
+    """``model.backward(grad_out)`` when dL/dx for the model's input is not needed (training):
+    skipped, with ``input_grad=False``, if ``model`` (a Sequential or a layer) supports it."""
+    if _takes_input_grad(type(model).backward):
+        model.backward(grad_out, input_grad=False)
+    else:
+        model.backward(grad_out)
+
+
+def _backward_first(layer: object, grad_out: np.ndarray, input_grad: bool) -> np.ndarray | None:
+    """The first layer's backward: dL/dx of the model's input, or None when not wanted."""
+    if input_grad:
+        return layer.backward(grad_out)
+    backward_without_input_grad(layer, grad_out)
+    return None
+
+
 def _num_params(layer: object) -> int:
     return int(sum(p.size for p in getattr(layer, "params", {}).values()))
 
@@ -118,25 +147,40 @@ class Sequential:
         return self.forward(x)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        """Run every layer's forward, in order; each caches what its backward needs."""
-        for layer in self.layers:
-            x = layer.forward(x)
+        """Run every layer's forward, in order; each caches what its backward needs.
+
+        The first layer checks ``x`` fully (NaN and inf too); the arrays the layers
+        pass on are not scanned again (their type, rank and shape still are checked).
+        """
+        x = self.layers[0].forward(x)
+        with values_checked():
+            for layer in self.layers[1:]:
+                x = layer.forward(x)
         return x
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
         """Run every layer's backward, in reverse, filling each layer's ``grads``.
 
-        Returns dL/dx for the model's input.
+        Returns dL/dx for the model's input; with ``input_grad=False`` (training, where
+        nothing uses it) returns None, and the first layer skips computing it if it
+        can (a Dense or Conv3x3 then saves a matrix product).
         """
-        for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
-        return grad_out
+        input_grad = check_bool(input_grad, "input_grad", where="Sequential.backward")
+        layers = self.layers
+        if len(layers) > 1:
+            grad_out = layers[-1].backward(grad_out)  # checks grad_out fully: from outside
+            with values_checked():
+                for layer in reversed(layers[1:-1]):
+                    grad_out = layer.backward(grad_out)
+                return _backward_first(layers[0], grad_out, input_grad)
+        return _backward_first(layers[0], grad_out, input_grad)
 
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
         """Forward pass over ``X`` in batches (bounded memory); returns the model's output."""
         check_float_array(X, "X", where="Sequential.predict")
         batch_size = check_int(batch_size, "batch_size", where="Sequential.predict")
-        outputs = [self.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
+        with values_checked():  # X was scanned just above, as a whole
+            outputs = [self.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.concatenate(outputs, axis=0)
 
     def astype(self, dtype: type) -> "Sequential":

@@ -3,21 +3,30 @@
 ``fit`` checks its arguments and the data once, before the first batch; inside
 the loop it only tests that each batch's loss is a finite number, and stops
 with a ValueError naming the epoch and batch when it is not (training diverged).
+The layers then skip their scans for NaN and inf (see
+:func:`course_lib.validation.values_checked`), and the model's first layer skips
+the gradient for the input, which training never uses.
+
+A model whose parameters have another dtype than ``X`` (float64 weights, float32
+images) is converted to ``X``'s dtype once, at the start of ``fit``, with a
+warning: otherwise every step would cast every weight matrix to the data's dtype
+and every gradient back.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .losses import Loss
-from .model import Sequential
+from .model import Sequential, backward_without_input_grad
 from .validation import (check_bool, check_float_array, check_int, check_not_class,
-                         check_numeric_array, describe, is_real_number)
+                         check_numeric_array, describe, is_real_number, values_checked)
 
 
 @dataclass
@@ -84,11 +93,40 @@ def _is_classification(loss: Loss, classification: bool | None, where: str) -> b
 
 
 def _predict(model: Sequential, X: np.ndarray, batch_size: int) -> np.ndarray:
-    """``model.predict``, or batched ``forward`` for a model without one (a single layer)."""
-    if hasattr(model, "predict"):
-        return model.predict(X, batch_size)
-    return np.concatenate([model.forward(X[i:i + batch_size])
-                           for i in range(0, len(X), batch_size)], axis=0)
+    """``model.predict``, or batched ``forward`` for a model without one (a single layer).
+
+    ``X`` has been checked by the caller, so its batches are not scanned again.
+    """
+    with values_checked():
+        if hasattr(model, "predict"):
+            return model.predict(X, batch_size)
+        return np.concatenate([model.forward(X[i:i + batch_size])
+                               for i in range(0, len(X), batch_size)], axis=0)
+
+
+def _param_dtypes(model: object) -> set[np.dtype]:
+    """The dtypes of the model's parameters (of a Sequential, or of a single layer)."""
+    layers = getattr(model, "layers", [model])
+    return {p.dtype for layer in layers for p in getattr(layer, "params", {}).values()
+            if isinstance(p, np.ndarray)}
+
+
+def _match_dtype(model: object, X: np.ndarray) -> None:
+    """Convert the model's parameters to X's dtype once (with a warning) if they differ.
+
+    Layers compute in their input's dtype; with float64 weights and float32 data every
+    step would cast each weight matrix to float32 and each gradient back to float64.
+    """
+    dtypes = _param_dtypes(model)
+    if not dtypes or dtypes == {X.dtype} or not callable(getattr(model, "astype", None)):
+        return
+    had = ", ".join(sorted(d.name for d in dtypes))
+    model.astype(X.dtype)
+    warnings.warn(f"fit: the model's parameters were {had} and X is {X.dtype.name}; "
+                  f"converted the parameters to {X.dtype.name} (once, here) so that the steps "
+                  f"do not cast them. Build the model with .astype(np.{X.dtype.name}), or pass "
+                  f"X.astype(np.{had.split(', ')[0]}), to choose the dtype yourself.",
+                  stacklevel=3)
 
 
 def _class_labels(y: np.ndarray, n_outputs: int, where: str) -> np.ndarray:
@@ -256,6 +294,7 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
     rng = _check_seed(seed)
     classify = _is_classification(loss, classification, "fit")
     check_bool(progress, "progress", where="fit")
+    _match_dtype(model, X)
     history = History()
     n = len(X)
     n_batches = -(-n // batch_size)
@@ -268,13 +307,14 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
         for b in bar:
             idx = order[b * batch_size:(b + 1) * batch_size]
             try:
-                batch_loss = loss.forward(model.forward(X[idx]), y[idx])
-                if epoch == 1 and b == 0:
-                    batch_loss = _loss_value(batch_loss, "fit")
-                finite = math.isfinite(batch_loss)
-                if finite:  # no step from a non-finite loss: the model stays as it was
-                    model.backward(loss.backward())
-                    optimizer.step(model)
+                with values_checked():  # X and y were checked above, as a whole
+                    batch_loss = loss.forward(model.forward(X[idx]), y[idx])
+                    if epoch == 1 and b == 0:
+                        batch_loss = _loss_value(batch_loss, "fit")
+                    finite = math.isfinite(batch_loss)
+                    if finite:  # no step from a non-finite loss: the model stays as it was
+                        backward_without_input_grad(model, loss.backward())
+                        optimizer.step(model)
             except (TypeError, ValueError, RuntimeError) as err:
                 _add_context(err, f"(raised in fit at epoch {epoch} of {epochs}, batch {b + 1} "
                                   f"of {n_batches})")

@@ -5,16 +5,42 @@ mistake surfaces as a message that names what was expected and what came,
 instead of a NaN or a broadcasting error from deep inside NumPy. The scalar
 checks (:func:`check_number`, :func:`check_int`, :func:`check_bool`) run once,
 where an object is built or a function is called, never per batch.
+
+Arrays are scanned for NaN and inf once, where they enter: ``Sequential.forward``
+and ``backward`` scan the array they are given, then run their layers inside
+:func:`values_checked`, in which :func:`check_float_array` checks only type, dtype and
+rank (constant time) and skips the scan of the values the model itself produced.
 """
 
 from __future__ import annotations
 
 import inspect
 import math
+from contextvars import ContextVar
 
 import numpy as np
 
 FLOAT_DTYPES = (np.float32, np.float64)
+
+# True inside `values_checked()`: the arrays were scanned where they entered.
+_VALUES_CHECKED: ContextVar[bool] = ContextVar("values_checked", default=False)
+
+
+class values_checked:  # noqa: N801 - used like a function: `with values_checked():`
+    """Within this block, :func:`check_float_array` skips its scan for NaN and inf.
+
+    For code that has scanned its input already and passes the arrays it computes from
+    it between layers (a model's forward and backward, the training loop): a value
+    that overflows there still shows up as a loss that is not finite, which ``fit``
+    reports. Type, dtype, rank and shape are still checked. (A class rather than a
+    generator-based context manager: it is entered several times per training step.)
+    """
+
+    def __enter__(self) -> None:
+        self._token = _VALUES_CHECKED.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _VALUES_CHECKED.reset(self._token)
 
 
 def describe(value: object) -> str:
@@ -252,7 +278,8 @@ def check_float_array(x: object, name: str, *, ndim: int | tuple[int, ...] | Non
     TypeError
         If ``x`` is not a NumPy array of float32 or float64.
     ValueError
-        If ``x`` has the wrong number of dimensions, is empty, or holds NaN/inf.
+        If ``x`` has the wrong number of dimensions, is empty, or holds NaN/inf (the
+        last not tested inside :func:`values_checked`).
     """
     prefix = f"{where}: " if where else ""
     check_plain_array(x, name, where=where, convert=f"np.asarray({name}, dtype=np.float64)")
@@ -269,6 +296,8 @@ def check_float_array(x: object, name: str, *, ndim: int | tuple[int, ...] | Non
     if x.ndim > 0 and x.shape[0] == 0:
         raise ValueError(f"{prefix}{name} is an empty batch (shape {x.shape}); "
                          f"pass at least one sample.")
+    if _VALUES_CHECKED.get():
+        return x
     # A sum is one fast pass; it is inf or NaN whenever an element is (or, rarely,
     # when it overflows), and only then is the exact elementwise test needed.
     with np.errstate(over="ignore", invalid="ignore"):
