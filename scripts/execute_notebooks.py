@@ -33,6 +33,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -101,6 +102,15 @@ def execute(path, timeout):
             bar.set_description_str(f"  {path.stem}: cell {bar.n}/{n_code}, "
                                     f"{section[cell_index][:60]}")
 
+    stop = threading.Event()
+
+    def tick():  # redraw every second, so that the clock runs during a long cell too
+        while not stop.wait(1.0):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    if sys.stderr.isatty():  # in a log file, one line per cell is enough
+        ticker.start()
     with tempfile.TemporaryDirectory(prefix="nbkernel-") as folder:
         client = NotebookClient(
             nb,
@@ -116,6 +126,9 @@ def execute(path, timeout):
         try:
             client.execute()
         finally:
+            stop.set()
+            if ticker.is_alive():
+                ticker.join()
             bar.close()
     return normalise(nb)
 
