@@ -501,3 +501,24 @@ def test_early_stopping_needs_validation_data():
     with pytest.raises(ValueError, match="validation_data"):
         fit(small_model(), SoftmaxCrossEntropyLoss(), SGD(0.05), X, y, epochs=2, batch_size=32,
             progress=False, early_stopping=2)
+
+
+def test_summary_runs_in_evaluation_mode_and_changes_nothing():
+    model = small_model()
+    before = model.layers[1].running_mean.copy()
+    text = model.summary()  # one zero sample: a batch of one would be refused in training
+    assert "BatchNorm(16" in text and "Dropout(p=0.5)" in text
+    assert np.array_equal(model.layers[1].running_mean, before)
+    assert all(layer.training for layer in model.layers)
+
+
+def test_evaluation_mode_restores_the_modes_after_an_error():
+    from course_lib.model import evaluation_mode
+
+    model = small_model()
+    model.layers[3].training = False  # a mix of modes comes back as it was
+    with pytest.raises(ZeroDivisionError):
+        with evaluation_mode(model):
+            assert not any(layer.training for layer in model.layers)
+            1 / 0
+    assert [layer.training for layer in model.layers] == [True, True, True, False, True]
