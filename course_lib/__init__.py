@@ -2,12 +2,13 @@
 
 Modules, one idea each:
 
-- ``layers``: the ops (MatMul, BiasAdd, Dense, activations, Softmax, Conv3x3, MaxPool2, Flatten)
+- ``layers``: the ops (MatMul, BiasAdd, Dense, activations, Softmax, Conv3x3, MaxPool2, Flatten,
+  Dropout, BatchNorm)
 - ``naive``: loop versions of the conv and pool, kept for teaching
 - ``losses``: MSELoss, CrossEntropyLoss, SoftmaxCrossEntropyLoss
 - ``model``: Sequential
-- ``optim``: SGD (with momentum), SGDW (decoupled weight decay), Adam
-- ``train``: fit, evaluate, accuracy
+- ``optim``: SGD (with momentum), SGDW (decoupled weight decay), Adam; L2 ``weight_decay``
+- ``train``: fit (with early stopping), evaluate, accuracy
 - ``gradcheck``: numerical gradients and relative errors
 - ``data``: the data-set loaders (checksummed, offline)
 - ``initializers``: weight initialisation schemes (he, glorot, lecun, uniform, ...)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cache
 
 import numpy as np
@@ -97,6 +98,25 @@ def _backward_first(layer: object, grad_out: np.ndarray, input_grad: bool) -> np
     return None
 
 
+@contextlib.contextmanager
+def evaluation_mode(model: object) -> Iterator[None]:
+    """Run a block with every layer of ``model`` in evaluation mode (``training = False``),
+    then put each layer back in the mode it was in, even if the block raises.
+
+    ``model`` is a Sequential or a single layer; a layer of one's own without a
+    ``training`` attribute is left alone.
+    """
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    modes = [(layer, layer.training) for layer in layers if hasattr(layer, "training")]
+    try:
+        for layer, _ in modes:
+            layer.training = False
+        yield
+    finally:
+        for layer, mode in modes:
+            layer.training = mode
+
+
 def _num_params(layer: object) -> int:
     return int(sum(p.size for p in getattr(layer, "params", {}).values()))
 
@@ -175,11 +195,35 @@ class Sequential:
                 return _backward_first(layers[0], grad_out, input_grad)
         return _backward_first(layers[0], grad_out, input_grad)
 
+    def train(self, mode: bool = True) -> "Sequential":
+        """Put every layer in training mode (``layer.training = mode``); returns the model.
+
+        Dropout drops units and BatchNorm uses the batch's statistics only in
+        training mode; the other layers behave the same in both modes.
+        """
+        mode = check_bool(mode, "mode", where="Sequential.train")
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def eval(self) -> "Sequential":
+        """Put every layer in evaluation mode (``layer.training = False``); returns the model."""
+        return self.train(False)
+
+    @property
+    def training(self) -> bool:
+        """True when any layer is in training mode."""
+        return any(getattr(layer, "training", True) for layer in self.layers)
+
     def predict(self, X: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        """Forward pass over ``X`` in batches (bounded memory); returns the model's output."""
+        """Forward pass over ``X`` in batches (bounded memory); returns the model's output.
+
+        Runs in evaluation mode (no dropout, BatchNorm's running statistics) and
+        leaves every layer in the mode it was in.
+        """
         check_float_array(X, "X", where="Sequential.predict")
         batch_size = check_int(batch_size, "batch_size", where="Sequential.predict")
-        with values_checked():  # X was scanned just above, as a whole
+        with evaluation_mode(self), values_checked():  # X was scanned just above, as a whole
             outputs = [self.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]
         return np.concatenate(outputs, axis=0)
 
@@ -226,9 +270,11 @@ class Sequential:
                      np.float64)
         x = np.zeros((1, *input_shape), dtype=dtype)
         rows = [("Layer (type)", "Output shape", "Param #")]
-        for i, layer in enumerate(self.layers):
-            x = layer.forward(x)
-            rows.append((f"{i}: {layer!r}", str((None, *x.shape[1:])), f"{_num_params(layer):,}"))
+        with evaluation_mode(self):  # one sample: no batch statistics, no running update
+            for i, layer in enumerate(self.layers):
+                x = layer.forward(x)
+                rows.append((f"{i}: {layer!r}", str((None, *x.shape[1:])),
+                             f"{_num_params(layer):,}"))
         widths = [max(len(r[c]) for r in rows) for c in range(3)]
         line = "-" * (sum(widths) + 4)
 

@@ -61,24 +61,35 @@ class SGD:
         Learning rate, > 0 and finite.
     momentum : float, default 0.0
         In [0, 1).
+    weight_decay : float, default 0.0
+        >= 0. L2 weight decay as ``torch.optim.SGD`` does it: ``weight_decay * p`` is
+        added to the gradient of *every* parameter (biases included) before the step,
+        the gradient of the penalty ``weight_decay / 2 * ||p||**2``.
 
     Raises
     ------
     TypeError
-        If ``lr`` or ``momentum`` is not one real number (a string, None, a bool).
+        If ``lr``, ``momentum`` or ``weight_decay`` is not one real number (a string,
+        None, a bool).
     ValueError
         If it is out of range, NaN or infinite.
     """
 
-    def __init__(self, lr: float, momentum: float = 0.0) -> None:
+    def __init__(self, lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         where = type(self).__name__
         self.lr = _check_lr(lr, where)
         self.momentum = _check_momentum(momentum, where)
         self._velocity: dict[tuple[int, str], np.ndarray] = {}
+        # Kept apart from the attribute `weight_decay`, which subclasses with decoupled
+        # decay (SGDW, lesson 05's exercise) set for themselves after this __init__.
+        self._l2 = check_number(weight_decay, "weight_decay", where=where, low=0.0)
+        self.weight_decay = self._l2
 
     def step(self, model: object) -> None:
         """Update the params of ``model`` (a Sequential, a layer or a list of layers) in place."""
         for key, p, g in _params_and_grads(model):
+            if self._l2:
+                g = g + self._l2 * p  # a new array: the layer's grads stay as backward left them
             if self.momentum:
                 if key not in self._velocity:
                     self._velocity[key] = np.zeros_like(p)
@@ -90,7 +101,8 @@ class SGD:
                 p -= self.lr * g
 
     def __repr__(self) -> str:
-        return f"SGD(lr={self.lr}, momentum={self.momentum})"
+        decay = f", weight_decay={self._l2}" if self._l2 else ""
+        return f"SGD(lr={self.lr}, momentum={self.momentum}{decay})"
 
 
 class SGDW(SGD):
@@ -143,11 +155,16 @@ class Adam:
         In [0, 1).
     eps : float, default 1e-8
         > 0: with 0, a parameter whose gradient has always been 0 gets 0 / 0 = NaN.
+    weight_decay : float, default 0.0
+        >= 0. L2 weight decay as ``torch.optim.Adam`` does it: ``weight_decay * p`` is
+        added to the gradient of every parameter (biases included) before the moments
+        are updated (for decay outside the moments see :class:`SGDW`).
     """
 
     def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         self.lr = _check_lr(lr, "Adam")
+        self.weight_decay = check_number(weight_decay, "weight_decay", where="Adam", low=0.0)
         self.beta1 = check_number(beta1, "beta1", where="Adam", low=0.0, high=1.0)
         self.beta2 = check_number(beta2, "beta2", where="Adam", low=0.0, high=1.0)
         self.eps = check_number(eps, "eps", where="Adam", low=0.0, low_open=True)
@@ -164,6 +181,8 @@ class Adam:
             if key not in self._m:  # first step: moments start at zero
                 self._m[key], self._v[key] = np.zeros_like(p), np.zeros_like(p)
             m, v = self._m[key], self._v[key]
+            if self.weight_decay:
+                g = g + self.weight_decay * p
             m *= self.beta1
             m += (1.0 - self.beta1) * g
             v *= self.beta2
@@ -171,4 +190,6 @@ class Adam:
             p -= (self.lr / c1) * m / (np.sqrt(v / c2) + self.eps)
 
     def __repr__(self) -> str:
-        return f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps})"
+        decay = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return (f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps}"
+                f"{decay})")

@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .losses import Loss
-from .model import Sequential, backward_without_input_grad
+from .model import Sequential, backward_without_input_grad, evaluation_mode
 from .validation import (check_bool, check_float_array, check_int, check_not_class,
                          check_numeric_array, describe, is_real_number, values_checked)
 
@@ -41,12 +41,19 @@ class History:
         On ``validation_data``, after each epoch (accuracy for classification only).
     epoch_time : list of float
         Seconds per epoch (training only).
+    best_epoch : int or None
+        With ``early_stopping``: the epoch (counted from 1) with the lowest validation
+        loss, whose parameters the model was given back; None otherwise.
+    stopped_early : bool
+        True when ``early_stopping`` ended training before ``epochs``.
     """
 
     loss: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     epoch_time: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
 
     @property
     def epochs(self) -> int:
@@ -168,7 +175,8 @@ def accuracy(model: Sequential, X: np.ndarray, y: np.ndarray, *, batch_size: int
     """
     _check_model(model, "accuracy")
     _check_xy(X, y, "accuracy")
-    pred = _predict(model, X, batch_size)
+    with evaluation_mode(model):
+        pred = _predict(model, X, batch_size)
     labels = _class_labels(y, pred.shape[1] if pred.ndim == 2 else 1, "accuracy")
     return float(np.mean(pred.argmax(axis=1) == labels))
 
@@ -187,7 +195,8 @@ def evaluate(model: Sequential, loss: Loss, X: np.ndarray, y: np.ndarray, *,
     _check_loss(loss, "evaluate")
     _check_xy(X, y, "evaluate")
     classify = _is_classification(loss, classification, "evaluate")
-    pred = _predict(model, X, batch_size)
+    with evaluation_mode(model):  # also for a single layer, which has no predict
+        pred = _predict(model, X, batch_size)
     result = {"loss": _loss_value(loss.forward(pred, y), "evaluate")}
     if classify:
         labels = _class_labels(y, pred.shape[1] if pred.ndim == 2 else 1, "evaluate")
@@ -232,7 +241,8 @@ def _add_context(err: BaseException, context: str) -> None:
 def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.ndarray, *,
         epochs: int, batch_size: int, seed: int | np.random.Generator = 0,
         validation_data: tuple[np.ndarray, np.ndarray] | None = None,
-        classification: bool | None = None, progress: bool = True) -> History:
+        classification: bool | None = None, progress: bool = True,
+        early_stopping: int | None = None) -> History:
     """Train ``model`` with mini-batch gradient descent.
 
     Each epoch visits every sample once, in an order shuffled by a generator
@@ -263,6 +273,15 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
         Record validation accuracy; by default, when the loss is a classification loss.
     progress : bool, default True
         Show a tqdm progress bar per epoch.
+    early_stopping : int, optional
+        Patience: stop when the validation loss has not gone below its lowest value
+        for this many epochs in a row, and give the model back the parameters (and
+        BatchNorm's running statistics) of the epoch with the lowest validation loss,
+        ``history.best_epoch``. Needs ``validation_data``. None trains all ``epochs``.
+
+    The model trains in training mode (dropout on, batch statistics) and is
+    evaluated on ``validation_data`` in evaluation mode; afterwards every layer is
+    back in the mode it was in before ``fit``.
 
     Returns
     -------
@@ -294,11 +313,68 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
     rng = _check_seed(seed)
     classify = _is_classification(loss, classification, "fit")
     check_bool(progress, "progress", where="fit")
+    if early_stopping is not None:
+        early_stopping = check_int(early_stopping, "early_stopping (the patience, in epochs)",
+                                   where="fit")
+        if validation_data is None:
+            raise ValueError("fit: early_stopping watches the validation loss; pass "
+                             "validation_data=(X_val, y_val) too.")
     _match_dtype(model, X)
     history = History()
+    modes = _modes(model)
+    try:
+        _train_epochs(model, loss, optimizer, X, y, history, rng, epochs=epochs,
+                      batch_size=batch_size, validation_data=validation_data, classify=classify,
+                      progress=progress, patience=early_stopping)
+    finally:
+        _set_modes(modes)
+    return history
+
+
+def _modes(model: object) -> list[tuple[object, bool]]:
+    """Each layer with a ``training`` attribute, and its mode now."""
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    return [(layer, layer.training) for layer in layers if hasattr(layer, "training")]
+
+
+def _set_modes(modes: list[tuple[object, bool]]) -> None:
+    for layer, mode in modes:
+        layer.training = mode
+
+
+#: the non-trainable state that early stopping restores with the parameters
+_BUFFERS = ("running_mean", "running_var")
+
+
+def _snapshot(model: object) -> list[tuple[object, dict, dict]]:
+    """Copies of every layer's params and running statistics: (layer, params, buffers)."""
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    return [(layer, {k: v.copy() for k, v in getattr(layer, "params", {}).items()},
+             {k: np.array(getattr(layer, k), copy=True) for k in _BUFFERS if hasattr(layer, k)})
+            for layer in layers]
+
+
+def _restore(snapshot: list[tuple[object, dict, dict]]) -> None:
+    """Put the copied values back, into the same arrays (optimisers hold on to them)."""
+    for layer, params, buffers in snapshot:
+        current = layer.params
+        for k, v in params.items():
+            current[k][...] = v
+        for k, v in buffers.items():
+            setattr(layer, k, v)
+
+
+def _train_epochs(model, loss, optimizer, X, y, history, rng, *, epochs, batch_size,
+                  validation_data, classify, progress, patience) -> None:
+    """The epochs of :func:`fit`, its arguments checked; fills ``history``."""
+    best_loss, best, since_best = math.inf, None, 0
     n = len(X)
     n_batches = -(-n // batch_size)
+    layers = model.layers if isinstance(model, Sequential) else [model]
     for epoch in range(1, epochs + 1):
+        for layer in layers:  # training mode: dropout drops, BatchNorm uses the batch
+            if hasattr(layer, "training"):
+                layer.training = True
         start = time.perf_counter()
         order = rng.permutation(n)
         total = 0.0
@@ -336,4 +412,14 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
                 postfix["val_acc"] = f"{scores['accuracy']:.4f}"
         bar.set_postfix(postfix)
         bar.close()
-    return history
+        if patience is not None:
+            if history.val_loss[-1] < best_loss:  # strictly lower: a tie is no improvement
+                best_loss, since_best = history.val_loss[-1], 0
+                best, history.best_epoch = _snapshot(model), epoch
+            else:
+                since_best += 1
+            if since_best >= patience:
+                history.stopped_early = epoch < epochs
+                break
+    if patience is not None and best is not None:
+        _restore(best)

@@ -52,8 +52,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from course_lib import data, gradcheck  # noqa: E402
-from course_lib.layers import (BiasAdd, Conv3x3, Dense, Flatten, Identity, MatMul,  # noqa: E402
-                               MaxPool2, ReLU, Sigmoid, Softmax, Tanh)
+from course_lib.layers import (BatchNorm, BiasAdd, Conv3x3, Dense, Dropout,  # noqa: E402
+                               Flatten, Identity, MatMul, MaxPool2, ReLU, Sigmoid, Softmax,
+                               Tanh)
 from course_lib.losses import CrossEntropyLoss, MSELoss, SoftmaxCrossEntropyLoss  # noqa: E402
 from course_lib.model import Sequential  # noqa: E402
 from course_lib.optim import SGD, SGDW, Adam  # noqa: E402
@@ -824,6 +825,45 @@ def cases() -> list[Case]:
     add(Case("one_hot(negative labels)", lambda: data.one_hot(np.array([-1, 0])), V, r">= 0"))
     add(Case("one_hot(labels >= num_classes)", lambda: data.one_hot(np.array([0, 3]), 3), V,
              r"\[0, 3\)"))
+
+    # -- lesson 06: Dropout, BatchNorm, weight decay, early stopping ------------------------
+    add(Case("Dropout(1.0)", lambda: Dropout(1.0), V, r"p \(the probability of dropping.*1\.0"))
+    add(Case("Dropout(-0.5)", lambda: Dropout(-0.5), V, r"p \(the probability.*-0\.5"))
+    add(Case('Dropout("0.5")', lambda: Dropout("0.5"), T, r"p \(the probability.*'0\.5'"))
+    add(Case("Dropout(50) (a percentage)", lambda: Dropout(50), V, r"\[0, 1\).*50"))
+    add(Case('Dropout(0.5, rng="seed")', lambda: Dropout(0.5, rng="seed"), T, r"rng.*str"))
+    add(Case("Dropout(0.5).backward before forward", lambda: Dropout(0.5).backward(X), R,
+             r"call forward before backward"))
+    add(Case("BatchNorm(4.0)", lambda: BatchNorm(4.0), T, r"num_features.*4\.0"))
+    add(Case("BatchNorm(4, momentum=2)", lambda: BatchNorm(4, momentum=2), V, r"momentum.*2"))
+    add(Case("BatchNorm(4, eps=0)", lambda: BatchNorm(4, eps=0), V, r"eps.*0"))
+    add(Case("BatchNorm(4) on a batch of one (training)", lambda: BatchNorm(4).forward(X[:1]), V,
+             r"at least 2 samples.*\(1, 4\).*eval"))
+    add(Case("BatchNorm(3) on 4 features", lambda: BatchNorm(3).forward(X), V,
+             r"3 features.*\(8, 4\)"))
+    add(Case("BatchNorm(4) on images (N, C, H, W)",
+             lambda: BatchNorm(4).forward(np.ones((2, 4, 3, 3))), V, r"2-D.*\(2, 4, 3, 3\)"))
+    add(Case("BatchNorm(4) on a batch of one (evaluation)",
+             lambda: Sequential([BatchNorm(4)]).eval().forward(X[:1]),
+             check=lambda o: o.shape == (1, 4)))
+    add(Case("model.predict with BatchNorm, one sample",
+             lambda: Sequential([Dense(4, 4, rng=0), BatchNorm(4)]).predict(X[:1]),
+             check=lambda o: o.shape == (1, 4)))
+    add(Case('model.train("no")', lambda: _mlp().train("no"), T, r"mode.*True or False"))
+    add(Case("SGD(0.1, weight_decay=-1e-4)", lambda: SGD(0.1, weight_decay=-1e-4), V,
+             r"weight_decay.*>= 0"))
+    add(Case('Adam(weight_decay="1e-4")', lambda: Adam(weight_decay="1e-4"), T,
+             r"weight_decay.*'1e-4'"))
+    add(Case("fit(early_stopping=3) without validation_data",
+             lambda: _fit(early_stopping=3), V, r"early_stopping.*validation_data"))
+    add(Case("fit(early_stopping=0)",
+             lambda: _fit(early_stopping=0, validation_data=(X, y)), V, r"early_stopping.*0"))
+    add(Case("fit(early_stopping=2.5)",
+             lambda: _fit(early_stopping=2.5, validation_data=(X, y)), T,
+             r"early_stopping.*2\.5"))
+    add(Case("fit(early_stopping=True)",
+             lambda: _fit(early_stopping=True, validation_data=(X, y)), T,
+             r"early_stopping.*True"))
     return c
 
 
