@@ -1,4 +1,4 @@
-"""Find the checked exercises of a course notebook, by cell id (shared by grade.py and nbgrader_metadata.py).
+"""Find the checked exercises of a course notebook by cell id (for grade.py, nbgrader_metadata.py).
 
 An exercise is a code cell holding a ``### BEGIN SOLUTION`` block (its *answer
 cell*) followed, before the next markdown cell, by one or more *check cells*

@@ -42,7 +42,6 @@ This is not a security sandbox: student code runs with your user's rights.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import copy
 import csv
 import html
@@ -304,14 +303,20 @@ def run_one(instructor_path: Path, submission_path: Path, executed_path: Path | 
 
 
 def worker(argv: list[str]) -> int:
-    """``grade.py --worker``: grade one notebook, write the results as JSON (run by :func:`grade_one`)."""
+    """``grade.py --worker``: grade one notebook, write its results as JSON (see grade_one)."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--worker", action="store_true")
     for name in ("instructor", "submission", "executed", "result"):
         parser.add_argument(f"--{name}", type=Path, required=True)
     for name in ("timeout", "notebook-timeout", "max-bytes", "max-output"):
         parser.add_argument(f"--{name}", type=int, required=True)
+    parser.add_argument("--memory-mb", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.memory_mb:
+        import resource  # the kernel, a child of this process, inherits the limit
+
+        limit = args.memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     results = run_one(args.instructor, args.submission, args.executed, args.timeout,
                       args.notebook_timeout, args.max_bytes, args.max_output)
     args.result.write_text(json.dumps(results), encoding="utf-8")
@@ -330,7 +335,8 @@ def grade_one(instructor_path: Path, submission_path: Path, executed_path: Path,
                    "--timeout", str(options.timeout),
                    "--notebook-timeout", str(options.notebook_timeout),
                    "--max-bytes", str(options.max_mb * 10**6),
-                   "--max-output", str(options.max_output_mb * 10**6)]
+                   "--max-output", str(options.max_output_mb * 10**6),
+                   "--memory-mb", str(options.memory_mb)]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                    start_new_session=True, text=True)
         try:
@@ -349,7 +355,8 @@ def grade_one(instructor_path: Path, submission_path: Path, executed_path: Path,
 
 # --- the class ----------------------------------------------------------------------------------
 
-def find_submissions(root: Path, lessons: list[str]) -> tuple[dict[str, dict[str, Path]], list[Path]]:
+def find_submissions(root: Path,
+                     lessons: list[str]) -> tuple[dict[str, dict[str, Path]], list[Path]]:
     """``{student: {notebook name: path}}`` under ``root``, and the .ipynb files matching no lesson.
 
     ``root/<student>/<name>.ipynb`` and ``root/<student>/<assignment>/<name>.ipynb``
@@ -418,11 +425,11 @@ def summary(results: list[Result], students: int) -> str:
     counts: dict[tuple, Counter] = {}
     for r in results:
         counts.setdefault((r.notebook, r.number, r.exercise, r.name), Counter())[r.status] += 1
-    head = f"{'notebook':<32} {'#':>2} {'exercise':<28} " + " ".join(f"{s:>7}" for s in STATUSES)
+    head = f"{'notebook':<32} {'#':>2} {'exercise':<40} " + " ".join(f"{s:>7}" for s in STATUSES)
     lines = [f"{students} students", head, "-" * len(head)]
     for (notebook, number, exercise, name), c in counts.items():
         label = f"{name} ({exercise})" if name != exercise else exercise
-        lines.append(f"{notebook[:32]:<32} {number:>2} {label[:28]:<28} "
+        lines.append(f"{notebook[:32]:<32} {number:>2} {label[:40]:<40} "
                      + " ".join(f"{c[s]:>7}" for s in STATUSES))
     return "\n".join(lines)
 
@@ -488,7 +495,10 @@ def grade_class(submissions: Path, instructor_paths: list[Path], out: Path,
     table = summary(results, len(found))
     if timings:
         table += (f"\n{len(timings)} notebooks run in {sum(timings.values()):.0f} s "
-                  f"(slowest {max(timings.values()):.0f} s)")
+                  f"(slowest {max(timings.values()):.0f} s); per student:")
+        for student in found:
+            spent = [t for (who, _), t in timings.items() if who == student]
+            table += f"\n  {student}: {len(spent)} notebooks in {sum(spent):.0f} s"
     for path in strays:
         table += f"\nnot graded (no lesson of that name): {path}"
     (out / "summary.txt").write_text(table + "\n", encoding="utf-8")
@@ -518,7 +528,12 @@ def main(argv=None) -> int:
                         help="largest notebook file accepted, in MB (50)")
     parser.add_argument("--max-output-mb", type=int, default=20,
                         help="output kept per notebook, in MB (20); check cells keep theirs")
+    parser.add_argument("--memory-mb", type=int, default=0 if sys.platform != "linux" else 8192,
+                        help="address space of a notebook's kernel, in MB (8192 on Linux; 0: "
+                             "no limit): a runaway allocation raises MemoryError in the kernel")
     options = parser.parse_args(argv)
+    if options.memory_mb < 0:
+        parser.error(f"--memory-mb must be 0 (no limit) or more, got {options.memory_mb}")
     for name in ("timeout", "notebook_timeout", "jobs", "max_mb", "max_output_mb"):
         if getattr(options, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1, got "

@@ -1,4 +1,4 @@
-"""Write nbgrader's cell metadata into the instructor notebooks, so nbgrader can use them as they are.
+"""Write nbgrader's cell metadata into the instructor notebooks: nbgrader uses them as they are.
 
 Usage:
     python scripts/nbgrader_metadata.py notebooks/*.ipynb           # write it (idempotent)

@@ -40,7 +40,8 @@ def _read(name: str):
 
 def small_lesson():
     """Three real exercises with their statements and check cells, after a setup cell."""
-    cells = {c.id: c for name in (LESSON00, "02_sgd_linear_models.ipynb") for c in _read(name).cells}
+    cells = {c.id: c for name in (LESSON00, "02_sgd_linear_models.ipynb")
+             for c in _read(name).cells}
     nb = nbformat.v4.new_notebook()
     setup = nbformat.v4.new_code_cell("import numpy as np\nfrom course_lib import checks")
     setup["id"] = "setup"
@@ -200,22 +201,34 @@ def test_feedback_pages_and_summary(graded):
     assert line.split()[-5:] == ["2", "1", "2", "1", "0"], line
 
 
-def test_a_notebook_that_outlives_its_time_is_stopped(tmp_path):
-    """A loop that swallows the interrupt: the notebook's own timeout stops it."""
+def test_runaway_notebooks_are_stopped(tmp_path):
+    """A loop swallowing the interrupt meets the notebook's timeout; a memory hog, MemoryError."""
+    # np.empty takes address space without touching memory: without the limit this loop would
+    # run to the timeout (the machine's memory untouched), with it the kernel gets MemoryError
     lesson = tmp_path / SMALL
     nb = small_lesson()
     nbformat.write(nb, lesson)
-    solved = copy.deepcopy(nb)
-    solved.cells[_index(solved, "c064")].source += (
-        "\nimport time\nwhile True:\n    try:\n        time.sleep(0.1)\n"
-        "    except KeyboardInterrupt:\n        pass\n")
-    (tmp_path / "class" / "gus").mkdir(parents=True)
-    nbformat.write(solved, tmp_path / "class" / "gus" / SMALL)
+    for student, loop in [("gus_stubborn", "import time\nwhile True:\n    try:\n"
+                                           "        time.sleep(0.1)\n"
+                                           "    except KeyboardInterrupt:\n        pass\n"),
+                          ("hal_hog", "import numpy as np\nhoard = []\nwhile True:\n"
+                                      "    hoard.append(np.empty(200 * 2**20 // 8))\n")]:
+        runaway = copy.deepcopy(nb)
+        runaway.cells[_index(runaway, "c064")].source += "\n" + loop
+        (tmp_path / "class" / student).mkdir(parents=True)
+        nbformat.write(runaway, tmp_path / "class" / student / SMALL)
     out = tmp_path / "out"
     assert grade.main([str(tmp_path / "class"), "--notebooks", str(lesson), "--out", str(out),
-                       "--timeout", "2", "--notebook-timeout", "8"]) == 0
+                       "--timeout", "5", "--notebook-timeout", "20", "--memory-mb", "2000"]) == 0
     rows = list(csv.DictReader(open(out / "grades.csv", newline="", encoding="utf-8")))
-    assert [r["status"] for r in rows] == ["pass", "timeout", "timeout"], rows
+    assert [(r["student"], r["status"]) for r in rows] == [
+        ("gus_stubborn", "pass"), ("gus_stubborn", "timeout"), ("gus_stubborn", "timeout"),
+        ("hal_hog", "pass"), ("hal_hog", "pass"), ("hal_hog", "pass")], rows
+    assert "within 5 s" in rows[1]["message"]
+    assert any(t in rows[2]["message"] for t in ("within 5 s", "its 20 s")), rows[2]
+    ran = nbformat.read(out / "hal_hog" / SMALL, as_version=4)
+    assert [o.ename for o in ran.cells[_index(ran, "c064")].outputs
+            if o.output_type == "error"] == ["MemoryError"]
 
 
 def test_both_layouts_are_found(tmp_path):
@@ -284,7 +297,7 @@ NBGRADER = shutil.which("nbgrader") or (Path(sys.executable).parent / "nbgrader"
 @pytest.mark.skipif(not Path(NBGRADER).is_file(), reason="nbgrader is not installed "
                     "(pip install -r requirements-instructor.txt)")
 def test_nbgrader_generates_and_autogrades_a_lesson(tmp_path):
-    """nbgrader itself on lesson 01: generate_assignment, then autograde a solved and an unsolved copy."""
+    """nbgrader on lesson 01: generate_assignment, autograde a solved and an unsolved copy."""
     name = "01_layers_forward_backward.ipynb"
     course = tmp_path / "course"
     (course / "source" / "lesson01").mkdir(parents=True)
