@@ -209,7 +209,8 @@ def test_feedback_pages_and_summary(graded):
 
 @pytest.mark.slow
 def test_runaway_notebooks_are_stopped(tmp_path):
-    """A loop swallowing the interrupt meets the notebook's timeout; a memory hog, MemoryError."""
+    """A loop swallowing the interrupt meets the notebook's timeout; a memory hog gets MemoryError;
+    a kernel that dies is an error for the exercises it did not reach."""
     # np.empty takes address space without touching memory: without the limit this loop would
     # run to the timeout (the machine's memory untouched), with it the kernel gets MemoryError
     lesson = tmp_path / SMALL
@@ -219,7 +220,8 @@ def test_runaway_notebooks_are_stopped(tmp_path):
                                            "        time.sleep(0.1)\n"
                                            "    except KeyboardInterrupt:\n        pass\n"),
                           ("hal_hog", "import numpy as np\nhoard = []\nwhile True:\n"
-                                      "    hoard.append(np.empty(200 * 2**20 // 8))\n")]:
+                                      "    hoard.append(np.empty(200 * 2**20 // 8))\n"),
+                          ("ida_crash", "import os\nos._exit(1)\n")]:
         runaway = copy.deepcopy(nb)
         runaway.cells[_index(runaway, "c064")].source += "\n" + loop
         (tmp_path / "class" / student).mkdir(parents=True)
@@ -230,9 +232,11 @@ def test_runaway_notebooks_are_stopped(tmp_path):
     rows = list(csv.DictReader(open(out / "grades.csv", newline="", encoding="utf-8")))
     assert [(r["student"], r["status"]) for r in rows] == [
         ("gus_stubborn", "pass"), ("gus_stubborn", "timeout"), ("gus_stubborn", "timeout"),
-        ("hal_hog", "pass"), ("hal_hog", "pass"), ("hal_hog", "pass")], rows
+        ("hal_hog", "pass"), ("hal_hog", "pass"), ("hal_hog", "pass"),
+        ("ida_crash", "pass"), ("ida_crash", "error"), ("ida_crash", "error")], rows
     assert "within 5 s" in rows[1]["message"]
     assert any(t in rows[2]["message"] for t in ("within 5 s", "its 20 s")), rows[2]
+    assert "kernel stopped while running cell 'c064'" in rows[7]["message"], rows[7]
     ran = nbformat.read(out / "hal_hog" / SMALL, as_version=4)
     assert [o.ename for o in ran.cells[_index(ran, "c064")].outputs
             if o.output_type == "error"] == ["MemoryError"]
