@@ -25,7 +25,10 @@ exercise between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION``
   the student's own pieces) are cleared too, wherever they are.
 
 Cells keep their ids, so a cell of the student version and of the instructor
-version can be matched (pasting a solution back, grading).
+version can be matched (pasting a solution back, grading with ``make grade``).
+The instructor notebooks' nbgrader metadata (``scripts/nbgrader_metadata.py``)
+is left out: it is for ``nbgrader generate_assignment``, which makes its own
+student version.
 
 Everything else (other cells, outputs, slide metadata) is kept. A BEGIN
 without its END, or the other way round, stops the script with the
@@ -97,6 +100,7 @@ def student_version(nb, name: str = "notebook"):
     solution_cells = []
     after_solution = False
     for index, cell in enumerate(nb.cells):
+        cell.metadata.pop("nbgrader", None)
         if cell.cell_type not in ("code", "markdown"):
             continue
         source, count = strip_solution(cell.source, cell.cell_type, f"{name}, cell {index}")
