@@ -92,6 +92,60 @@
     });
   }
 
+  // --- waiting during the walk -------------------------------------------------------
+  // After a slide change nothing is on a timer: wait for what is queued
+  // (MathJax's queue, images, fonts), finish CSS transitions (a fragment fades in over
+  // 0.2 s: its end state is what a person reads), and accept the layout once it has not
+  // changed over two animation frames, with no formula being typeset.
+
+  function finishAnimations() {
+    if (!document.getAnimations) return;
+    document.getAnimations().forEach(function (a) {
+      try { a.finish(); } catch (e) { /* an endless animation cannot finish: left running */ }
+    });
+  }
+
+  function mathQueued() {
+    var mj = window.MathJax;
+    if (!mj || !mj.Hub || !mj.isReady) return Promise.resolve();
+    return new Promise(function (resolve) { mj.Hub.Queue(function () { resolve(); }); });
+  }
+
+  function imagesDecoded(el) {
+    return Promise.all(Array.prototype.map.call(el.querySelectorAll("img"), function (img) {
+      return img.complete || !img.decode ? null : img.decode().catch(function () {});
+    }));
+  }
+
+  // the element's size, also as drawn (reveal.js zooms the slides), and the window's
+  function layoutKey(el) {
+    var r = el.getBoundingClientRect();
+    return [el.scrollHeight, el.scrollWidth, el.clientHeight, el.clientWidth,
+            Math.round(r.width), Math.round(r.height), window.innerWidth, window.innerHeight,
+            mathInFlight].join();
+  }
+
+  function quiet(el, timeoutMs) {
+    var start = Date.now();
+    function loop() {
+      return mathQueued().then(function () { return imagesDecoded(el); })
+        .then(function () { return document.fonts ? document.fonts.ready : null; })
+        .then(function () {
+          finishAnimations();
+          var before = layoutKey(el);
+          return frames().then(function () {
+            finishAnimations();
+            if (layoutKey(el) === before && !mathInFlight && !hubBusy()) return true;
+            return Date.now() - start > timeoutMs ? false : loop();
+          });
+        });
+    }
+    return loop().then(function (ok) {
+      var state = window.MathJax && MathJax.Hub ? "done" : "no MathJax";
+      return ok ? state : state + ", layout still changing";
+    });
+  }
+
   // --- geometry -----------------------------------------------------------------------
 
   function isScroll(value) { return value === "auto" || value === "scroll" || value === "overlay"; }
@@ -392,13 +446,24 @@
     });
   }
 
-  // Go to slide (h, v) with every fragment shown, wait for MathJax and the page's re-layout.
+  // Go to slide (h, v) with every fragment shown, wait for MathJax and the page's re-layout
+  // (the course template typesets the slide again when it is shown, then re-fits it).
   function show(h, v, lastFragment) {
     Reveal.slide(h, v, lastFragment >= 0 ? lastFragment : undefined);
     var slide = Reveal.getCurrentSlide();
     slide.querySelectorAll(".fragment").forEach(function (f) { f.classList.add("visible"); });
     slide.scrollTop = 0;
-    return settle(30000, slide);
+    return quiet(slide, 30000);
+  }
+
+  // Before the walk: no slide transitions, and MathJax without its 50 ms pause between
+  // typesetting steps (it lets a browser draw meanwhile; the result is the same).
+  function prepareWalk() {
+    hookMath();
+    if (window.MathJax && MathJax.Hub) MathJax.Hub.processSectionDelay = 0;
+    if (window.Reveal && Reveal.configure) {
+      Reveal.configure({transition: "none", backgroundTransition: "none"});
+    }
   }
 
   function measureSlide() {
@@ -435,6 +500,7 @@
     return frames();
   }
 
+
   // --- pages --------------------------------------------------------------------------
 
   function measurePage() {
@@ -460,7 +526,7 @@
 
   window.__courseCheck = {
     settle: settle, slideList: slideList, show: show, measureSlide: measureSlide,
-    scrollSlideToEnd: scrollSlideToEnd, measurePage: measurePage,
+    scrollSlideToEnd: scrollSlideToEnd, measurePage: measurePage, prepareWalk: prepareWalk,
     isDeck: function () { return !!(window.Reveal && document.querySelector(".reveal .slides")); },
     revealReady: function () { var r = revealApi(); return !!(r && r.isReady()); }
   };

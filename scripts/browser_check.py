@@ -66,6 +66,10 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parent.parent
 IN_PAGE_JS = Path(__file__).resolve().parent / "browser_check.js"
 SIZES = ((1280, 800), (1920, 1080))
+# slide screenshots are JPEGs: capturing and decoding them for the contact sheets is
+# quicker than PNG, and at this quality code and formulas stay as sharp to the eye
+JPEG_QUALITY = 85
+SHOT_SUFFIX = ".jpg"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome", "devtools", "chrome-extension"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -285,8 +289,11 @@ class Tab:
         return result["result"].get("value")
 
     def screenshot(self, path: Path) -> Path:
-        """Save what the window shows as a PNG at ``path``; return ``path``."""
-        data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
+        """Save what the window shows at ``path``, a JPEG (``.jpg``) or PNG; return ``path``."""
+        params = {"format": "png"}
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            params = {"format": "jpeg", "quality": JPEG_QUALITY}
+        data = self.call("Page.captureScreenshot", params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
@@ -371,7 +378,7 @@ def open_and_settle(tab: Tab, url: str) -> str:
     return tab.evaluate("window.__courseCheck.settle(60000)", timeout=90)
 
 
-def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
+def check_deck(tab: Tab, url: str, shots: Path | None, every_slide: bool = True) -> dict:
     """Step through every slide of the deck at ``url`` and measure each.
 
     Parameters
@@ -381,8 +388,10 @@ def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
     url : str
         The deck's address.
     shots : Path or None
-        Folder for a screenshot per slide (``NNN_h-v.png``, plus ``NNN_h-v_end.png``
-        scrolled to the end for a slide that scrolls); None for none.
+        Folder for screenshots (``NNN_h-v.jpg``, plus ``NNN_h-v_end.jpg`` scrolled to the
+        end for a slide that scrolls); None for none.
+    every_slide : bool
+        A screenshot of every slide; False: only of the slides with a problem.
 
     Returns
     -------
@@ -395,7 +404,7 @@ def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
         if time.monotonic() > deadline:
             raise DevToolsError(f"reveal.js never became ready in {url}")
         time.sleep(0.1)
-    tab.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+    tab.evaluate("window.__courseCheck.prepareWalk()")
     load_errors, load_network = tab.take_errors(), tab.take_remote_requests()
     slides = []
     for number, where in enumerate(tab.evaluate("window.__courseCheck.slideList()"), start=1):
@@ -407,13 +416,13 @@ def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
         if settled not in ("done", "no MathJax"):
             measured["console"].append(f"not settled after 30 s: {settled}")
         measured["network"] = tab.take_remote_requests()
-        if shots is not None:
+        measured["problems"] = sorted(problems_of(measured))
+        if shots is not None and (every_slide or measured["problems"]):
             stem = f"{number:03d}_{where['h']}-{where['v']}"
-            measured["screenshot"] = str(tab.screenshot(shots / f"{stem}.png"))
+            measured["screenshot"] = str(tab.screenshot(shots / f"{stem}{SHOT_SUFFIX}"))
             if measured["scroll_px"]:
                 tab.evaluate("window.__courseCheck.scrollSlideToEnd()")
-                measured["screenshot_end"] = str(tab.screenshot(shots / f"{stem}_end.png"))
-        measured["problems"] = sorted(problems_of(measured))
+                measured["screenshot_end"] = str(tab.screenshot(shots / f"{stem}_end{SHOT_SUFFIX}"))
         slides.append(measured)
     if state != "done":
         load_errors.append(f"MathJax: {state}")
@@ -454,7 +463,7 @@ def collect_targets(slides_dir: Path | None, site_dir: Path | None,
 
 def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
         screenshots: bool = True, serve_root: Path | None = None, chromium: str | None = None,
-        progress=print) -> dict:
+        progress=print, all_screenshots: bool = False) -> dict:
     """Check decks and pages in headless Chromium and write the report files.
 
     Parameters
@@ -466,7 +475,9 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     sizes : sequence of (int, int)
         Window sizes (width, height); every deck and page is checked at each.
     screenshots : bool
-        Save a screenshot per slide (and per page) and a contact sheet per deck.
+        Save screenshots and contact sheets: at the first size every slide, at the
+        other sizes the slides with a problem (each page at every size); a contact
+        sheet per deck and size with screenshots.
     serve_root : Path or None
         Serve this folder on 127.0.0.1 and load the files from there; None loads
         them from ``file://`` as an instructor would.
@@ -474,6 +485,8 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
         The Chromium executable; None finds one (:func:`find_chromium`).
     progress : callable
         Called with one line of text per deck and page checked.
+    all_screenshots : bool
+        A screenshot of every slide at every size (slower), not only at the first.
 
     Returns
     -------
@@ -497,17 +510,17 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     server = LocalServer(serve_root) if serve_root else None
     with Chromium(chromium) as browser, (server or contextlib.nullcontext()):
         report["chromium"] = browser.version()
-        for size in sizes:
+        for i, size in enumerate(sizes):
             name = size_name(size)
             tab = browser.new_tab(*size)
             try:
                 for deck in decks:
                     t0 = time.monotonic()
-                    shots = out_dir / name / deck.name.removesuffix(".slides.html") \
-                        if screenshots else None
+                    shots = out_dir / name / deck_name(deck) if screenshots else None
                     if shots is not None and shots.exists():
                         shutil.rmtree(shots)
-                    result = check_deck(tab, _url(deck, server, serve_root), shots)
+                    result = check_deck(tab, _url(deck, server, serve_root), shots,
+                                        every_slide=all_screenshots or i == 0)
                     result["seconds"] = round(time.monotonic() - t0, 1)
                     report["decks"].setdefault(deck_name(deck), {})[name] = result
                     progress(f"{name} {deck.name}: {deck_line(result)}")
@@ -670,7 +683,7 @@ def write_contact_sheets(report: dict, out_dir: Path, columns: int = 6,
                 continue
             path = out_dir / f"{deck}.{size}.png"
             _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides,
-                           columns, thumb_width).save(path, optimize=True)
+                           columns, thumb_width).save(path)
             written.append(str(path))
     return written
 
@@ -685,12 +698,17 @@ def _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides, colu
                               header + rows * (thumb_height + label + pad) + pad), "white")
     draw = ImageDraw.Draw(sheet)
     font = _font(ImageFont, 14)
-    draw.text((pad, 8), f"{deck} at {size}: {deck_line(result)}", fill="black", font=font)
+    head = f"{deck} at {size}: {deck_line(result)}"
+    if len(slides) < len(result["slides"]):
+        head = f"{deck} at {size}, the slides with a problem: {deck_line(result)}"
+    draw.text((pad, 8), head, fill="black", font=font)
     for i, slide in enumerate(slides):
         x = pad + (i % columns) * (thumb_width + pad)
         y = header + (i // columns) * (thumb_height + label + pad)
         with Image.open(slide["screenshot"]) as shot:
-            sheet.paste(shot.convert("RGB").resize((thumb_width, thumb_height)), (x, y))
+            shot.draft("RGB", (thumb_width, thumb_height))  # a JPEG decodes at 1/2, 1/4...
+            sheet.paste(shot.convert("RGB").resize((thumb_width, thumb_height),
+                                                   Image.Resampling.LANCZOS), (x, y))
         colour = "#d62728" if slide["problems"] else "#ff7f0e" if slide["scroll_px"] else "#2ca02c"
         draw.rectangle((x - 2, y - 2, x + thumb_width + 1, y + thumb_height + 1),
                        outline=colour, width=3)
@@ -736,6 +754,9 @@ def main(argv=None) -> int:
                         help="window sizes, e.g. 1280x800,1920x1080")
     parser.add_argument("--decks", nargs="*", help="only decks and pages whose names start so")
     parser.add_argument("--no-screenshots", action="store_true", help="measure only")
+    parser.add_argument("--all-screenshots", action="store_true",
+                        help="a screenshot of every slide at every size (default: every slide "
+                             "at the first size, the slides with a problem at the others)")
     parser.add_argument("--serve", action="store_true",
                         help="load the files from a server on 127.0.0.1, not from file://")
     args = parser.parse_args(argv)
@@ -755,7 +776,8 @@ def main(argv=None) -> int:
             if len(decks + pages) == 1 else Path(os.path.commonpath([p.resolve().parent
                                                                      for p in decks + pages]))
     report = run(decks, pages, args.out, [parse_size(s) for s in args.sizes.split(",")],
-                 screenshots=not args.no_screenshots, serve_root=serve_root)
+                 screenshots=not args.no_screenshots, serve_root=serve_root,
+                 all_screenshots=args.all_screenshots)
     failing = sum(1 for by_size in report["decks"].values() for r in by_size.values()
                   for s in r["slides"] if s["problems"])
     failing += sum(1 for by_size in report["pages"].values() for r in by_size.values()
