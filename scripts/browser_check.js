@@ -68,26 +68,13 @@
     return !!(q && (q.pending || q.running));
   }
 
-  // Wait until no formula is being typeset and the element's size has not changed for
-  // two checks in a row (the page may re-lay out after MathJax: course_reveal does).
-  function stable(el, timeoutMs) {
-    var start = Date.now(), last = "", same = 0;
-    function poll() {
-      var now = [el.scrollHeight, el.scrollWidth, el.clientHeight, mathInFlight, hubBusy()].join();
-      same = (now === last && !mathInFlight && !hubBusy()) ? same + 1 : 0;
-      last = now;
-      if (same >= 2 || Date.now() - start > timeoutMs) return Promise.resolve(same >= 2);
-      return wait(50).then(frames).then(poll);
-    }
-    return frames().then(poll);
-  }
-
   function settle(timeoutMs, el) {
     timeoutMs = timeoutMs || 30000;
     return mathjaxIdle(timeoutMs).then(function (state) {
       hookMath();
-      return stable(el || document.body, timeoutMs).then(function (ok) {
-        return ok ? state : state + ", layout still changing";
+      return quiet(el || document.body, timeoutMs).then(function (quietState) {
+        return /layout still changing/.test(quietState) ? state + ", layout still changing"
+                                                       : state;
       });
     });
   }

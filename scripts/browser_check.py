@@ -31,11 +31,19 @@ subslide, with all its fragments shown), measures:
 
 It writes ``OUT/report.json`` (everything, per slide with the notebook cell ids
 on it), ``OUT/report.md`` (the slides with problems, per deck, for the people
-editing the notebooks), a screenshot per slide
-``OUT/<size>/<deck>/NNN_h-v.png`` (plus ``NNN_h-v_end.png`` scrolled to the
-end for a slide that scrolls), a screenshot of the top of each site page, and a
-contact sheet per deck and size, ``OUT/contact/<deck>.<size>.png``
-(thumbnails: red frame = a problem, orange = scrolls, green = fits).
+editing the notebooks), a screenshot of every slide with a problem
+``OUT/<size>/<deck>/NNN_h-v.jpg`` (plus ``NNN_h-v_end.jpg`` scrolled to the end
+for a slide that scrolls), a screenshot of the top of each site page, and the
+contact sheets ``OUT/contact/<deck>.<size>.png``: for each deck at the first size
+a thumbnail of every slide (``NNN_h-v_thumb.jpg``), at the other sizes the slides
+with a problem, each framed by its state (red = a problem, orange = scrolls,
+green = fits) and labelled with its number and problems. ``--all-screenshots``
+photographs every slide at every size, as full screenshots.
+
+The walk waits on conditions, not on timers: after each slide change until
+MathJax's queue has run (the template typesets the shown slide again), images and
+fonts are ready, transitions are finished, and the layout has not changed over
+two animation frames.
 
 Chromium: ``$CHROMIUM`` or the first of chromium, chromium-browser,
 google-chrome on PATH (Debian: ``apt-get install chromium``). It is driven over
@@ -66,10 +74,17 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parent.parent
 IN_PAGE_JS = Path(__file__).resolve().parent / "browser_check.js"
 SIZES = ((1280, 800), (1920, 1080))
-# slide screenshots are JPEGs: capturing and decoding them for the contact sheets is
-# quicker than PNG, and at this quality code and formulas stay as sharp to the eye
+# slide screenshots are JPEGs: quicker to capture than PNG, and at this quality code and
+# formulas stay as sharp to the eye
 JPEG_QUALITY = 85
 SHOT_SUFFIX = ".jpg"
+# contact sheet thumbnails are this wide; Chromium draws them at that size (a fifth of the
+# time of a full screenshot)
+THUMB_WIDTH = 256
+# what check_deck photographs: "all" every slide (and its end if it scrolls); "problems"
+# only the slides with a problem; "thumbnails" a thumbnail of every slide and a
+# screenshot of the slides with a problem
+SHOT_MODES = ("all", "problems", "thumbnails")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome", "devtools", "chrome-extension"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -240,6 +255,7 @@ class Tab:
     def __init__(self, devtools: DevTools, target: str, session: str, width: int, height: int):
         self.devtools, self.target, self.session = devtools, target, session
         self.errors, self.requests, self._urls = [], [], {}
+        self.size = (width, height)
         devtools.listeners[session] = self._on_event
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(f"{domain}.enable")
@@ -288,11 +304,17 @@ class Tab:
             raise DevToolsError(details.get("exception", {}).get("description") or details["text"])
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        """Save what the window shows at ``path``, a JPEG (``.jpg``) or PNG; return ``path``."""
+    def screenshot(self, path: Path, width: int | None = None) -> Path:
+        """Save what the window shows at ``path``, a JPEG (``.jpg``) or PNG; return ``path``.
+
+        ``width``: the image's width in pixels (the window drawn smaller), else the window's.
+        """
         params = {"format": "png"}
         if path.suffix.lower() in (".jpg", ".jpeg"):
             params = {"format": "jpeg", "quality": JPEG_QUALITY}
+        if width:
+            params["clip"] = {"x": 0, "y": 0, "width": self.size[0], "height": self.size[1],
+                              "scale": width / self.size[0]}
         data = self.call("Page.captureScreenshot", params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
@@ -378,7 +400,7 @@ def open_and_settle(tab: Tab, url: str) -> str:
     return tab.evaluate("window.__courseCheck.settle(60000)", timeout=90)
 
 
-def check_deck(tab: Tab, url: str, shots: Path | None, every_slide: bool = True) -> dict:
+def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dict:
     """Step through every slide of the deck at ``url`` and measure each.
 
     Parameters
@@ -389,9 +411,11 @@ def check_deck(tab: Tab, url: str, shots: Path | None, every_slide: bool = True)
         The deck's address.
     shots : Path or None
         Folder for screenshots (``NNN_h-v.jpg``, plus ``NNN_h-v_end.jpg`` scrolled to the
-        end for a slide that scrolls); None for none.
-    every_slide : bool
-        A screenshot of every slide; False: only of the slides with a problem.
+        end for a slide that scrolls) and thumbnails (``NNN_h-v_thumb.jpg``); None for none.
+    mode : str
+        Which slides are photographed (:data:`SHOT_MODES`): "all" every slide, "problems"
+        the slides with a problem, "thumbnails" a thumbnail of every slide (for the contact
+        sheet) and a screenshot of the slides with a problem.
 
     Returns
     -------
@@ -417,8 +441,11 @@ def check_deck(tab: Tab, url: str, shots: Path | None, every_slide: bool = True)
             measured["console"].append(f"not settled after 30 s: {settled}")
         measured["network"] = tab.take_remote_requests()
         measured["problems"] = sorted(problems_of(measured))
-        if shots is not None and (every_slide or measured["problems"]):
-            stem = f"{number:03d}_{where['h']}-{where['v']}"
+        stem = f"{number:03d}_{where['h']}-{where['v']}"
+        if shots is not None and mode == "thumbnails":
+            measured["thumbnail"] = str(tab.screenshot(shots / f"{stem}_thumb{SHOT_SUFFIX}",
+                                                       THUMB_WIDTH))
+        if shots is not None and (mode == "all" or measured["problems"]):
             measured["screenshot"] = str(tab.screenshot(shots / f"{stem}{SHOT_SUFFIX}"))
             if measured["scroll_px"]:
                 tab.evaluate("window.__courseCheck.scrollSlideToEnd()")
@@ -475,9 +502,10 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     sizes : sequence of (int, int)
         Window sizes (width, height); every deck and page is checked at each.
     screenshots : bool
-        Save screenshots and contact sheets: at the first size every slide, at the
-        other sizes the slides with a problem (each page at every size); a contact
-        sheet per deck and size with screenshots.
+        Save screenshots and contact sheets: a screenshot of every slide with a problem
+        (and of each page's top), at the first size a thumbnail of every slide; a
+        contact sheet per deck at the first size, and at the others where a slide has a
+        problem.
     serve_root : Path or None
         Serve this folder on 127.0.0.1 and load the files from there; None loads
         them from ``file://`` as an instructor would.
@@ -486,7 +514,8 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     progress : callable
         Called with one line of text per deck and page checked.
     all_screenshots : bool
-        A screenshot of every slide at every size (slower), not only at the first.
+        A full screenshot of every slide at every size (slower; the contact sheets are
+        made from them).
 
     Returns
     -------
@@ -519,8 +548,8 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
                     shots = out_dir / name / deck_name(deck) if screenshots else None
                     if shots is not None and shots.exists():
                         shutil.rmtree(shots)
-                    result = check_deck(tab, _url(deck, server, serve_root), shots,
-                                        every_slide=all_screenshots or i == 0)
+                    mode = "all" if all_screenshots else "thumbnails" if i == 0 else "problems"
+                    result = check_deck(tab, _url(deck, server, serve_root), shots, mode)
                     result["seconds"] = round(time.monotonic() - t0, 1)
                     report["decks"].setdefault(deck_name(deck), {})[name] = result
                     progress(f"{name} {deck.name}: {deck_line(result)}")
@@ -678,7 +707,7 @@ def write_contact_sheets(report: dict, out_dir: Path, columns: int = 6,
     written = []
     for deck, by_size in report["decks"].items():
         for size, result in by_size.items():
-            slides = [s for s in result["slides"] if s.get("screenshot")]
+            slides = [s for s in result["slides"] if s.get("thumbnail") or s.get("screenshot")]
             if not slides:
                 continue
             path = out_dir / f"{deck}.{size}.png"
@@ -705,7 +734,7 @@ def _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides, colu
     for i, slide in enumerate(slides):
         x = pad + (i % columns) * (thumb_width + pad)
         y = header + (i // columns) * (thumb_height + label + pad)
-        with Image.open(slide["screenshot"]) as shot:
+        with Image.open(slide.get("thumbnail") or slide["screenshot"]) as shot:
             shot.draft("RGB", (thumb_width, thumb_height))  # a JPEG decodes at 1/2, 1/4...
             sheet.paste(shot.convert("RGB").resize((thumb_width, thumb_height),
                                                    Image.Resampling.LANCZOS), (x, y))
@@ -755,8 +784,9 @@ def main(argv=None) -> int:
     parser.add_argument("--decks", nargs="*", help="only decks and pages whose names start so")
     parser.add_argument("--no-screenshots", action="store_true", help="measure only")
     parser.add_argument("--all-screenshots", action="store_true",
-                        help="a screenshot of every slide at every size (default: every slide "
-                             "at the first size, the slides with a problem at the others)")
+                        help="a screenshot of every slide at every size (default: of the "
+                             "slides with a problem, and a thumbnail of every slide at the "
+                             "first size for the contact sheets)")
     parser.add_argument("--serve", action="store_true",
                         help="load the files from a server on 127.0.0.1, not from file://")
     args = parser.parse_args(argv)

@@ -133,12 +133,15 @@ def test_every_slide_was_visited(report, deck):
     for size in SIZES:
         slides = report["decks"][deck][size]["slides"]
         assert len(slides) == expected, f"{deck} at {size}: {len(slides)} of {expected} slides seen"
-        # a screenshot of every slide at the first size, of each slide with a problem at all
+        # a thumbnail of every slide at the first size (the contact sheet), a screenshot of
+        # each slide with a problem at every size (and of its end if it scrolls)
         for slide in slides:
-            if size == SIZES[0] or slide["problems"]:
+            if size == SIZES[0]:
+                assert Path(slide["thumbnail"]).is_file(), (size, slide_label(slide))
+            if slide["problems"]:
                 assert Path(slide["screenshot"]).is_file(), (size, slide_label(slide))
-            if slide.get("screenshot") and slide["scroll_px"]:
-                assert Path(slide["screenshot_end"]).is_file(), (size, slide_label(slide))
+                if slide["scroll_px"]:
+                    assert Path(slide["screenshot_end"]).is_file(), (size, slide_label(slide))
 
 
 @pytest.mark.parametrize("size", SIZES)
