@@ -133,6 +133,32 @@
     });
   }
 
+  // Called before the window is resized (DevTools' device metrics): resized() then waits
+  // for the window's resize event, which reveal.js and the course template handle first
+  // (reveal.js re-scales the slides, the template re-fits the code), then until the page
+  // is quiet, at the top of the current slide or page.
+  var resizeSeen = null;
+  function expectResize() {
+    resizeSeen = new Promise(function (resolve) {
+      window.addEventListener("resize", function () { resolve(true); }, {once: true});
+    });
+  }
+
+  function resized(width, height, timeoutMs) {
+    var start = Date.now();
+    var timeout = new Promise(function (resolve) { setTimeout(resolve, timeoutMs, false); });
+    return Promise.race([resizeSeen || Promise.resolve(true), timeout]).then(function (seen) {
+      resizeSeen = null;
+      if (!seen || window.innerWidth !== width || window.innerHeight !== height) {
+        return "window not resized to " + width + "x" + height + " (it is " +
+               window.innerWidth + "x" + window.innerHeight + ")";
+      }
+      var slide = window.Reveal && Reveal.getCurrentSlide && Reveal.getCurrentSlide();
+      if (slide) slide.scrollTop = 0; else window.scrollTo(0, 0);
+      return quiet(slide || document.body, Math.max(1000, timeoutMs - (Date.now() - start)));
+    });
+  }
+
   // --- geometry -----------------------------------------------------------------------
 
   function isScroll(value) { return value === "auto" || value === "scroll" || value === "overlay"; }
@@ -199,14 +225,29 @@
 
   // How an ancestor between the atom and `top` limits it: scroll boxes replace the
   // rect by their box (per axis), clip boxes cut it and count what is cut.
-  function throughAncestors(node, rect, top) {
+  // `boxes` caches each ancestor's overflow and box for one measurement (the layout does
+  // not change meanwhile; atoms share most of their ancestors).
+  function boxOf(el, boxes) {
+    var known = boxes.get(el);
+    if (!known) {
+      var style = getComputedStyle(el);
+      known = {overflowX: style.overflowX, overflowY: style.overflowY, box: null};
+      if (known.overflowX !== "visible" || known.overflowY !== "visible") {
+        known.box = el.getBoundingClientRect();
+      }
+      boxes.set(el, known);
+    }
+    return known;
+  }
+
+  function throughAncestors(node, rect, top, boxes) {
     var r = {top: rect.top, bottom: rect.bottom, left: rect.left, right: rect.right};
     var cut = {top: 0, bottom: 0, left: 0, right: 0};
     var el = node.nodeType === 1 ? node.parentElement : node.parentElement;
     for (; el && el !== top; el = el.parentElement) {
-      var cs = getComputedStyle(el);
-      if (cs.overflowX === "visible" && cs.overflowY === "visible") continue;
-      var box = el.getBoundingClientRect();
+      var cs = boxOf(el, boxes);
+      if (!cs.box) continue;
+      var box = cs.box;
       if (isScroll(cs.overflowY)) { r.top = Math.max(box.top, Math.min(r.top, box.bottom));
                                     r.bottom = Math.min(box.bottom, Math.max(r.bottom, box.top)); }
       else if (isClip(cs.overflowY)) {
@@ -242,10 +283,10 @@
 
   function unreachable(root, scroller, win) {
     var ranges = scrollRange(scroller), range = ranges[0], rangeX = ranges[1];
-    var problems = [];
+    var problems = [], boxes = new Map();
     atoms(root).forEach(function (atom) {
       atom.rects.forEach(function (rect) {
-        var through = throughAncestors(atom.node, rect, root);
+        var through = throughAncestors(atom.node, rect, root, boxes);
         var r = through.rect, cut = through.cut;
         var below = Math.max(cut.bottom, r.bottom - range - win.bottom);
         var above = Math.max(cut.top, win.top - r.top);
@@ -514,6 +555,7 @@
   window.__courseCheck = {
     settle: settle, slideList: slideList, show: show, measureSlide: measureSlide,
     scrollSlideToEnd: scrollSlideToEnd, measurePage: measurePage, prepareWalk: prepareWalk,
+    expectResize: expectResize, resized: resized,
     isDeck: function () { return !!(window.Reveal && document.querySelector(".reveal .slides")); },
     revealReady: function () { var r = revealApi(); return !!(r && r.isReady()); }
   };

@@ -255,12 +255,16 @@ class Tab:
     def __init__(self, devtools: DevTools, target: str, session: str, width: int, height: int):
         self.devtools, self.target, self.session = devtools, target, session
         self.errors, self.requests, self._urls = [], [], {}
-        self.size = (width, height)
         devtools.listeners[session] = self._on_event
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(f"{domain}.enable")
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Make the window ``width`` x ``height`` CSS pixels (a loaded page gets a resize event)."""
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.size = (width, height)
 
     def call(self, method: str, params: dict | None = None, timeout: float | None = None) -> dict:
         """A DevTools command sent to this page."""
@@ -401,7 +405,7 @@ def open_and_settle(tab: Tab, url: str) -> str:
 
 
 def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dict:
-    """Step through every slide of the deck at ``url`` and measure each.
+    """Step through every slide of the deck at ``url`` at the tab's window size.
 
     Parameters
     ----------
@@ -422,6 +426,56 @@ def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dic
     dict
         ``{"url", "mathjax", "load_errors", "load_network", "slides"}``: see :func:`run`.
     """
+    name = size_name(tab.size)
+    return check_deck_sizes(tab, url, [tab.size], {name: shots}, {name: mode})[name]
+
+
+def check_deck_sizes(tab: Tab, url: str, sizes, shots: dict, modes: dict) -> dict:
+    """Load the deck at ``url`` once and step through all its slides at each window size.
+
+    Before the walk at another size the window is resized (reveal.js re-scales the
+    deck); every slide is then shown again, so the course template typesets and fits
+    it at that size, as for a person who opened the deck at that size. What went
+    wrong while loading counts at every size.
+
+    Parameters
+    ----------
+    tab : Tab
+        The Chromium page to use.
+    url : str
+        The deck's address.
+    sizes : sequence of (int, int)
+        Window sizes (width, height), walked in this order.
+    shots, modes : dict
+        Size name -> screenshot folder (or None) and photographing mode, as ``shots``
+        and ``mode`` of :func:`check_deck`.
+
+    Returns
+    -------
+    dict
+        Size name -> the result :func:`check_deck` returns for that size.
+    """
+    results = {}
+    for i, size in enumerate(sizes):
+        name = size_name(size)
+        t0 = time.monotonic()
+        if i == 0 or len(where_list) < 2:  # one slide: showing it again would not re-typeset
+            if tuple(size) != tab.size:
+                tab.resize(*size)
+            state, load_errors, load_network, where_list = _open_deck(tab, url)
+        else:
+            resized = _resize(tab, size)
+            if resized not in ("done", "no MathJax"):
+                load_errors = load_errors + [f"after resizing to {name}: {resized}"]
+        slides = _walk_deck(tab, where_list, shots.get(name), modes.get(name, "all"))
+        results[name] = {"url": url, "mathjax": state, "load_errors": list(load_errors),
+                         "load_network": list(load_network), "slides": slides,
+                         "seconds": round(time.monotonic() - t0, 1)}
+    return results
+
+
+def _open_deck(tab: Tab, url: str):
+    """Load a deck and wait for reveal.js: (MathJax state, load errors, network, slides)."""
     state = open_and_settle(tab, url)
     deadline = time.monotonic() + 30
     while not tab.evaluate("window.__courseCheck.revealReady()"):
@@ -430,8 +484,15 @@ def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dic
         time.sleep(0.1)
     tab.evaluate("window.__courseCheck.prepareWalk()")
     load_errors, load_network = tab.take_errors(), tab.take_remote_requests()
+    if state != "done":
+        load_errors.append(f"MathJax: {state}")
+    return state, load_errors, load_network, tab.evaluate("window.__courseCheck.slideList()")
+
+
+def _walk_deck(tab: Tab, where_list: list[dict], shots: Path | None, mode: str) -> list[dict]:
+    """Show and measure every slide of the loaded deck at the tab's size (and photograph)."""
     slides = []
-    for number, where in enumerate(tab.evaluate("window.__courseCheck.slideList()"), start=1):
+    for number, where in enumerate(where_list, start=1):
         settled = tab.evaluate(f"window.__courseCheck.show({where['h']}, {where['v']}, "
                                f"{where['last_fragment']})", timeout=90)
         measured = tab.evaluate("window.__courseCheck.measureSlide()")
@@ -451,25 +512,55 @@ def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dic
                 tab.evaluate("window.__courseCheck.scrollSlideToEnd()")
                 measured["screenshot_end"] = str(tab.screenshot(shots / f"{stem}_end{SHOT_SUFFIX}"))
         slides.append(measured)
-    if state != "done":
-        load_errors.append(f"MathJax: {state}")
-    return {"url": url, "mathjax": state, "load_errors": load_errors,
-            "load_network": load_network, "slides": slides}
+    return slides
+
+
+def _resize(tab: Tab, size) -> str:
+    """Give the loaded page a window of ``size``; wait until it has laid itself out again."""
+    tab.evaluate("window.__courseCheck.expectResize()")
+    tab.resize(*size)
+    return tab.evaluate(f"window.__courseCheck.resized({size[0]}, {size[1]}, 30000)", timeout=90)
 
 
 def check_page(tab: Tab, url: str, shot: Path | None) -> dict:
     """One page of the site: measurements, problems and a screenshot of its top."""
-    state = open_and_settle(tab, url)
-    measured = tab.evaluate("window.__courseCheck.measurePage()")
-    measured["console"] = tab.take_errors()
-    measured["network"] = tab.take_remote_requests()
-    if state != "done":
-        measured["console"].append(f"MathJax: {state}")
-    if shot is not None:
-        measured["screenshot"] = str(tab.screenshot(shot))
-    measured["problems"] = sorted(problems_of(measured, PAGE_PROBLEM_KINDS))
-    measured["url"] = url
-    return measured
+    name = size_name(tab.size)
+    return check_page_sizes(tab, url, [tab.size], {name: shot})[name]
+
+
+def check_page_sizes(tab: Tab, url: str, sizes, shots: dict) -> dict:
+    """One page of the site at each window size, loaded once and then resized.
+
+    ``shots``: size name -> path of a screenshot of the page's top, or None. Returns
+    size name -> measurements and problems (``"problems"``); what went wrong while
+    loading counts at every size.
+    """
+    results = {}
+    for i, size in enumerate(sizes):
+        if i == 0:
+            if tuple(size) != tab.size:
+                tab.resize(*size)
+            state = open_and_settle(tab, url)
+            settled = state
+        else:
+            settled = _resize(tab, size)
+        measured = tab.evaluate("window.__courseCheck.measurePage()")
+        errors, network = tab.take_errors(), tab.take_remote_requests()
+        if i == 0:
+            load_errors, load_network, errors, network = errors, network, [], []
+        measured["console"] = load_errors + errors
+        measured["network"] = load_network + network
+        if state != "done":
+            measured["console"].append(f"MathJax: {state}")
+        if settled != state and settled not in ("done", "no MathJax"):
+            measured["console"].append(f"after resizing: {settled}")
+        shot = shots.get(size_name(size))
+        if shot is not None:
+            measured["screenshot"] = str(tab.screenshot(shot))
+        measured["problems"] = sorted(problems_of(measured, PAGE_PROBLEM_KINDS))
+        measured["url"] = url
+        results[size_name(size)] = measured
+    return results
 
 
 # --- the whole run -------------------------------------------------------------------------
@@ -537,29 +628,34 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     started = time.monotonic()
     report = {"sizes": [size_name(s) for s in sizes], "decks": {}, "pages": {}}
     server = LocalServer(serve_root) if serve_root else None
+    names = [size_name(size) for size in sizes]
+    # the contact sheets: thumbnails of every slide at the first size
+    modes = {name: "all" if all_screenshots else "thumbnails" if i == 0 else "problems"
+             for i, name in enumerate(names)}
     with Chromium(chromium) as browser, (server or contextlib.nullcontext()):
         report["chromium"] = browser.version()
-        for i, size in enumerate(sizes):
-            name = size_name(size)
-            tab = browser.new_tab(*size)
-            try:
-                for deck in decks:
-                    t0 = time.monotonic()
-                    shots = out_dir / name / deck_name(deck) if screenshots else None
-                    if shots is not None and shots.exists():
-                        shutil.rmtree(shots)
-                    mode = "all" if all_screenshots else "thumbnails" if i == 0 else "problems"
-                    result = check_deck(tab, _url(deck, server, serve_root), shots, mode)
-                    result["seconds"] = round(time.monotonic() - t0, 1)
-                    report["decks"].setdefault(deck_name(deck), {})[name] = result
+        tab = browser.new_tab(*sizes[0])
+        try:
+            for deck in decks:
+                shots = {name: out_dir / name / deck_name(deck) if screenshots else None
+                         for name in names}
+                for folder in shots.values():
+                    if folder is not None and folder.exists():
+                        shutil.rmtree(folder)
+                results = check_deck_sizes(tab, _url(deck, server, serve_root), sizes, shots,
+                                           modes)
+                report["decks"][deck_name(deck)] = results
+                for name, result in results.items():
                     progress(f"{name} {deck.name}: {deck_line(result)}")
-                for page in pages:
-                    shot = out_dir / name / "site" / f"{page.stem}.png" if screenshots else None
-                    result = check_page(tab, _url(page, server, serve_root), shot)
-                    report["pages"].setdefault(page.name, {})[name] = result
+            for page in pages:
+                shots = {name: out_dir / name / "site" / f"{page.stem}.png" if screenshots
+                         else None for name in names}
+                results = check_page_sizes(tab, _url(page, server, serve_root), sizes, shots)
+                report["pages"][page.name] = results
+                for name, result in results.items():
                     progress(f"{name} {page.name}: {', '.join(result['problems']) or 'ok'}")
-            finally:
-                tab.close()
+        finally:
+            tab.close()
     report["seconds"] = round(time.monotonic() - started, 1)
     if screenshots:
         report["contact_sheets"] = write_contact_sheets(report, out_dir / "contact")
