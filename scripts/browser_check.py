@@ -587,7 +587,9 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     Parameters
     ----------
     decks, pages : list of Path
-        ``*.slides.html`` decks and site pages (``*.html``) to check.
+        ``*.slides.html`` decks and site pages (``*.html``) to check; ``pages`` may also
+        be a callable returning them, called once the decks are checked (the site can
+        be built meanwhile).
     out_dir : Path
         Where report.json, report.md, the screenshots and the contact sheets go.
     sizes : sequence of (int, int)
@@ -647,7 +649,7 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
                 report["decks"][deck_name(deck)] = results
                 for name, result in results.items():
                     progress(f"{name} {deck.name}: {deck_line(result)}")
-            for page in pages:
+            for page in pages() if callable(pages) else pages:
                 shots = {name: out_dir / name / "site" / f"{page.stem}.png" if screenshots
                          else None for name in names}
                 results = check_page_sizes(tab, _url(page, server, serve_root), sizes, shots)

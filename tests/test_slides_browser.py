@@ -18,6 +18,7 @@ where they fail. About 5 minutes: marked slow.
 """
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,7 +30,6 @@ sys.path.insert(0, str(REPO / "scripts"))
 import browser_check  # noqa: E402
 import build_slides  # noqa: E402
 import offline_assets  # noqa: E402
-import render_html  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -73,14 +73,31 @@ def _requirements():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    """Build the decks and the site from notebooks/ and check them all in Chromium."""
+    """Build the decks and the site from notebooks/ and check them all in Chromium.
+
+    The site (scripts/render_html.py, which copies the decks) is rendered in a second
+    process while Chromium walks the decks.
+    """
     _requirements()
     built = tmp_path_factory.mktemp("browser-build")
     assert build_slides.main([str(REPO / "notebooks"), str(built / "slides")]) == 0
-    assert render_html.main(["--slides-dir", str(built / "slides"), str(REPO / "notebooks"),
-                             str(built / "html")]) == 0
-    decks, pages = browser_check.collect_targets(built / "slides", built / "html")
-    return browser_check.run(decks, pages, OUT, progress=lambda line: None)
+    site = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "render_html.py"), "--slides-dir",
+         str(built / "slides"), str(REPO / "notebooks"), str(built / "html")],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def site_pages():
+        output, _ = site.communicate(timeout=900)
+        assert site.returncode == 0, f"scripts/render_html.py failed:\n{output}"
+        return browser_check.collect_targets(None, built / "html")[1]
+
+    try:
+        decks, _ = browser_check.collect_targets(built / "slides", None)
+        return browser_check.run(decks, site_pages, OUT, progress=lambda line: None)
+    finally:
+        if site.poll() is None:  # the walk failed before it needed the site
+            site.kill()
+            site.communicate()
 
 
 def _expect(deck, check):
