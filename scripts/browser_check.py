@@ -194,7 +194,7 @@ class Chromium:
                 "--disable-default-apps", "--mute-audio", "--hide-crash-restore-bubble",
                 "--force-device-scale-factor=1", "--font-render-hinting=none",
                 # nothing leaves the machine: every host name but localhost fails to resolve
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
                 "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "about:blank"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
@@ -261,7 +261,7 @@ class Tab:
         self.resize(width, height)
 
     def resize(self, width: int, height: int) -> None:
-        """Make the window ``width`` x ``height`` CSS pixels (a loaded page gets a resize event)."""
+        """Make the window ``width`` x ``height`` CSS pixels (a loaded page gets a resize)."""
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         self.size = (width, height)
@@ -510,7 +510,8 @@ def _walk_deck(tab: Tab, where_list: list[dict], shots: Path | None, mode: str) 
             measured["screenshot"] = str(tab.screenshot(shots / f"{stem}{SHOT_SUFFIX}"))
             if measured["scroll_px"]:
                 tab.evaluate("window.__courseCheck.scrollSlideToEnd()")
-                measured["screenshot_end"] = str(tab.screenshot(shots / f"{stem}_end{SHOT_SUFFIX}"))
+                end = shots / f"{stem}_end{SHOT_SUFFIX}"
+                measured["screenshot_end"] = str(tab.screenshot(end))
         slides.append(measured)
     return slides
 
