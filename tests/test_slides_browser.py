@@ -2,9 +2,12 @@
 
 scripts/browser_check.py opens the decks and pages built from notebooks/ (offline,
 file://), steps through every slide at 1280x800 and 1920x1080 after MathJax is done,
-and measures what a person can see. The report, a screenshot of every slide and a
-contact sheet per deck land in build/browser/ (report.md lists every slide with a
-problem, with the notebook cell ids on it).
+and measures what a person can see. The report lands in build/browser/: report.md
+lists every slide with a problem, with the notebook cell ids on it; a contact sheet
+per deck (build/browser/contact/) shows a thumbnail of every slide at 1280x800, framed
+red for a problem, orange when it scrolls, green when it fits; every slide with a
+problem has a full screenshot at each size it fails at (and one more scrolled to its
+end if it scrolls), and so does the top of each site page.
 
 The assertions are per deck, window size and kind of problem, so a failure names all
 three and lists the slides. Problems the notebooks' content still has (to be fixed
@@ -14,7 +17,9 @@ that list.
 
 Needs Chromium (Debian: `apt-get install chromium`; .ci/run installs it) and the npm
 packages (`make vendor`). Without Chromium the tests skip, except in CI (CI=true),
-where they fail. About 5 minutes: marked slow.
+where they fail. About 3 minutes (building the decks and the site included; 2 min 40 s
+for 197 slides and 7 pages at both sizes on a 2-core machine busy with other work,
+load 8): marked slow.
 """
 
 import os
@@ -180,6 +185,25 @@ def test_contact_sheets_are_written(report):
     sheets = [Path(p) for p in expected]
     assert all(p.is_file() and p.stat().st_size > 10_000 for p in sheets)
     assert (OUT / "report.md").is_file() and (OUT / "report.json").is_file()
+
+
+MEASURED = ("title", "cells", "scroll_px", "content_px", "scale", "problems", "small_figures",
+            *browser_check.PROBLEM_KINDS)
+
+
+def test_walk_after_resizing_sees_what_a_fresh_load_sees(report):
+    """Each deck is loaded once and walked at the second size after a resize: the first
+    deck measured on a fresh load at that size gives the same numbers, slide by slide."""
+    deck, size = DECKS[0], SIZES[1]
+    walked = report["decks"][deck][size]
+    with browser_check.Chromium(browser_check.find_chromium()) as browser:
+        tab = browser.new_tab(*browser_check.parse_size(size))
+        fresh = browser_check.check_deck(tab, walked["url"], None)
+        tab.close()
+    assert len(fresh["slides"]) == len(walked["slides"])
+    for seen, expected in zip(walked["slides"], fresh["slides"]):
+        assert {k: seen.get(k) for k in MEASURED} == {k: expected.get(k) for k in MEASURED}, \
+            f"{deck} at {size}, slide {slide_label(seen)}"
 
 
 BAD_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>bad</title></head><body>
