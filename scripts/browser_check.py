@@ -4,6 +4,7 @@ Usage:
     python scripts/browser_check.py                      # build/slides and build/html
     python scripts/browser_check.py --slides-dir build/slides --site-dir build/html
     python scripts/browser_check.py --decks 01 --sizes 1280x800 --no-screenshots
+    python scripts/browser_check.py --all-screenshots    # every slide, every size
 
 For every deck (``*.slides.html``) and every page of the site, at every window
 size (default 1280x800 and 1920x1080), it opens the file offline (``file://``;
@@ -40,10 +41,13 @@ with a problem, each framed by its state (red = a problem, orange = scrolls,
 green = fits) and labelled with its number and problems. ``--all-screenshots``
 photographs every slide at every size, as full screenshots.
 
-The walk waits on conditions, not on timers: after each slide change until
-MathJax's queue has run (the template typesets the shown slide again), images and
-fonts are ready, transitions are finished, and the layout has not changed over
-two animation frames.
+A deck or page is loaded once: for the next size the window is resized, and a
+deck is walked again from its first slide (the course template typesets and fits
+each slide when it is shown, so each is measured as laid out at that size; the
+test checks this against a fresh load). The walk waits on conditions, not on
+timers: after each slide change until MathJax's queue has run (the template
+typesets the shown slide again), images and fonts are ready, transitions are
+finished, and the layout has not changed over two animation frames.
 
 Chromium: ``$CHROMIUM`` or the first of chromium, chromium-browser,
 google-chrome on PATH (Debian: ``apt-get install chromium``). It is driven over
