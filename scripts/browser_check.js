@@ -68,27 +68,94 @@
     return !!(q && (q.pending || q.running));
   }
 
-  // Wait until no formula is being typeset and the element's size has not changed for
-  // two checks in a row (the page may re-lay out after MathJax: course_reveal does).
-  function stable(el, timeoutMs) {
-    var start = Date.now(), last = "", same = 0;
-    function poll() {
-      var now = [el.scrollHeight, el.scrollWidth, el.clientHeight, mathInFlight, hubBusy()].join();
-      same = (now === last && !mathInFlight && !hubBusy()) ? same + 1 : 0;
-      last = now;
-      if (same >= 2 || Date.now() - start > timeoutMs) return Promise.resolve(same >= 2);
-      return wait(50).then(frames).then(poll);
-    }
-    return frames().then(poll);
-  }
-
   function settle(timeoutMs, el) {
     timeoutMs = timeoutMs || 30000;
     return mathjaxIdle(timeoutMs).then(function (state) {
       hookMath();
-      return stable(el || document.body, timeoutMs).then(function (ok) {
-        return ok ? state : state + ", layout still changing";
+      return quiet(el || document.body, timeoutMs).then(function (quietState) {
+        return /layout still changing/.test(quietState) ? state + ", layout still changing"
+                                                       : state;
       });
+    });
+  }
+
+  // --- waiting during the walk -------------------------------------------------------
+  // After a slide change nothing is on a timer: wait for what is queued
+  // (MathJax's queue, images, fonts), finish CSS transitions (a fragment fades in over
+  // 0.2 s: its end state is what a person reads), and accept the layout once it has not
+  // changed over two animation frames, with no formula being typeset.
+
+  function finishAnimations() {
+    if (!document.getAnimations) return;
+    document.getAnimations().forEach(function (a) {
+      try { a.finish(); } catch (e) { /* an endless animation cannot finish: left running */ }
+    });
+  }
+
+  function mathQueued() {
+    var mj = window.MathJax;
+    if (!mj || !mj.Hub || !mj.isReady) return Promise.resolve();
+    return new Promise(function (resolve) { mj.Hub.Queue(function () { resolve(); }); });
+  }
+
+  function imagesDecoded(el) {
+    return Promise.all(Array.prototype.map.call(el.querySelectorAll("img"), function (img) {
+      return img.complete || !img.decode ? null : img.decode().catch(function () {});
+    }));
+  }
+
+  // the element's size, also as drawn (reveal.js zooms the slides), and the window's
+  function layoutKey(el) {
+    var r = el.getBoundingClientRect();
+    return [el.scrollHeight, el.scrollWidth, el.clientHeight, el.clientWidth,
+            Math.round(r.width), Math.round(r.height), window.innerWidth, window.innerHeight,
+            mathInFlight].join();
+  }
+
+  function quiet(el, timeoutMs) {
+    var start = Date.now();
+    function loop() {
+      return mathQueued().then(function () { return imagesDecoded(el); })
+        .then(function () { return document.fonts ? document.fonts.ready : null; })
+        .then(function () {
+          finishAnimations();
+          var before = layoutKey(el);
+          return frames().then(function () {
+            finishAnimations();
+            if (layoutKey(el) === before && !mathInFlight && !hubBusy()) return true;
+            return Date.now() - start > timeoutMs ? false : loop();
+          });
+        });
+    }
+    return loop().then(function (ok) {
+      var state = window.MathJax && MathJax.Hub ? "done" : "no MathJax";
+      return ok ? state : state + ", layout still changing";
+    });
+  }
+
+  // Called before the window is resized (DevTools' device metrics): resized() then waits
+  // for the window's resize event, which reveal.js and the course template handle first
+  // (reveal.js re-scales the slides, the template re-fits the code), then until the page
+  // is quiet, at the top of the current slide or page.
+  var resizeSeen = null;
+  function expectResize() {
+    resizeSeen = new Promise(function (resolve) {
+      window.addEventListener("resize", function () { resolve(true); }, {once: true});
+    });
+  }
+
+  function resized(width, height, timeoutMs) {
+    var start = Date.now();
+    var timeout = new Promise(function (resolve) { setTimeout(resolve, timeoutMs, false); });
+    return Promise.race([resizeSeen || Promise.resolve(true), timeout]).then(function (seen) {
+      resizeSeen = null;
+      if (!seen || window.innerWidth !== width || window.innerHeight !== height) {
+        return "window not resized to " + width + "x" + height + " (it is " +
+               window.innerWidth + "x" + window.innerHeight + ")";
+      }
+      var slide = window.Reveal && Reveal.getCurrentSlide && Reveal.getCurrentSlide();
+      if (slide) slide.scrollTop = 0; else window.scrollTo(0, 0);
+      return quiet(slide || document.body, Math.max(1000, timeoutMs - (Date.now() - start)));
     });
   }
 
@@ -158,14 +225,29 @@
 
   // How an ancestor between the atom and `top` limits it: scroll boxes replace the
   // rect by their box (per axis), clip boxes cut it and count what is cut.
-  function throughAncestors(node, rect, top) {
+  // `boxes` caches each ancestor's overflow and box for one measurement (the layout does
+  // not change meanwhile; atoms share most of their ancestors).
+  function boxOf(el, boxes) {
+    var known = boxes.get(el);
+    if (!known) {
+      var style = getComputedStyle(el);
+      known = {overflowX: style.overflowX, overflowY: style.overflowY, box: null};
+      if (known.overflowX !== "visible" || known.overflowY !== "visible") {
+        known.box = el.getBoundingClientRect();
+      }
+      boxes.set(el, known);
+    }
+    return known;
+  }
+
+  function throughAncestors(node, rect, top, boxes) {
     var r = {top: rect.top, bottom: rect.bottom, left: rect.left, right: rect.right};
     var cut = {top: 0, bottom: 0, left: 0, right: 0};
     var el = node.nodeType === 1 ? node.parentElement : node.parentElement;
     for (; el && el !== top; el = el.parentElement) {
-      var cs = getComputedStyle(el);
-      if (cs.overflowX === "visible" && cs.overflowY === "visible") continue;
-      var box = el.getBoundingClientRect();
+      var cs = boxOf(el, boxes);
+      if (!cs.box) continue;
+      var box = cs.box;
       if (isScroll(cs.overflowY)) { r.top = Math.max(box.top, Math.min(r.top, box.bottom));
                                     r.bottom = Math.min(box.bottom, Math.max(r.bottom, box.top)); }
       else if (isClip(cs.overflowY)) {
@@ -201,10 +283,10 @@
 
   function unreachable(root, scroller, win) {
     var ranges = scrollRange(scroller), range = ranges[0], rangeX = ranges[1];
-    var problems = [];
+    var problems = [], boxes = new Map();
     atoms(root).forEach(function (atom) {
       atom.rects.forEach(function (rect) {
-        var through = throughAncestors(atom.node, rect, root);
+        var through = throughAncestors(atom.node, rect, root, boxes);
         var r = through.rect, cut = through.cut;
         var below = Math.max(cut.bottom, r.bottom - range - win.bottom);
         var above = Math.max(cut.top, win.top - r.top);
@@ -392,13 +474,24 @@
     });
   }
 
-  // Go to slide (h, v) with every fragment shown, wait for MathJax and the page's re-layout.
+  // Go to slide (h, v) with every fragment shown, wait for MathJax and the page's re-layout
+  // (the course template typesets the slide again when it is shown, then re-fits it).
   function show(h, v, lastFragment) {
     Reveal.slide(h, v, lastFragment >= 0 ? lastFragment : undefined);
     var slide = Reveal.getCurrentSlide();
     slide.querySelectorAll(".fragment").forEach(function (f) { f.classList.add("visible"); });
     slide.scrollTop = 0;
-    return settle(30000, slide);
+    return quiet(slide, 30000);
+  }
+
+  // Before the walk: no slide transitions, and MathJax without its 50 ms pause between
+  // typesetting steps (it lets a browser draw meanwhile; the result is the same).
+  function prepareWalk() {
+    hookMath();
+    if (window.MathJax && MathJax.Hub) MathJax.Hub.processSectionDelay = 0;
+    if (window.Reveal && Reveal.configure) {
+      Reveal.configure({transition: "none", backgroundTransition: "none"});
+    }
   }
 
   function measureSlide() {
@@ -435,6 +528,7 @@
     return frames();
   }
 
+
   // --- pages --------------------------------------------------------------------------
 
   function measurePage() {
@@ -460,7 +554,8 @@
 
   window.__courseCheck = {
     settle: settle, slideList: slideList, show: show, measureSlide: measureSlide,
-    scrollSlideToEnd: scrollSlideToEnd, measurePage: measurePage,
+    scrollSlideToEnd: scrollSlideToEnd, measurePage: measurePage, prepareWalk: prepareWalk,
+    expectResize: expectResize, resized: resized,
     isDeck: function () { return !!(window.Reveal && document.querySelector(".reveal .slides")); },
     revealReady: function () { var r = revealApi(); return !!(r && r.isReady()); }
   };

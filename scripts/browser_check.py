@@ -4,6 +4,7 @@ Usage:
     python scripts/browser_check.py                      # build/slides and build/html
     python scripts/browser_check.py --slides-dir build/slides --site-dir build/html
     python scripts/browser_check.py --decks 01 --sizes 1280x800 --no-screenshots
+    python scripts/browser_check.py --all-screenshots    # every slide, every size
 
 For every deck (``*.slides.html``) and every page of the site, at every window
 size (default 1280x800 and 1920x1080), it opens the file offline (``file://``;
@@ -31,11 +32,22 @@ subslide, with all its fragments shown), measures:
 
 It writes ``OUT/report.json`` (everything, per slide with the notebook cell ids
 on it), ``OUT/report.md`` (the slides with problems, per deck, for the people
-editing the notebooks), a screenshot per slide
-``OUT/<size>/<deck>/NNN_h-v.png`` (plus ``NNN_h-v_end.png`` scrolled to the
-end for a slide that scrolls), a screenshot of the top of each site page, and a
-contact sheet per deck and size, ``OUT/contact/<deck>.<size>.png``
-(thumbnails: red frame = a problem, orange = scrolls, green = fits).
+editing the notebooks), a screenshot of every slide with a problem
+``OUT/<size>/<deck>/NNN_h-v.jpg`` (plus ``NNN_h-v_end.jpg`` scrolled to the end
+for a slide that scrolls), a screenshot of the top of each site page, and the
+contact sheets ``OUT/contact/<deck>.<size>.png``: for each deck at the first size
+a thumbnail of every slide (``NNN_h-v_thumb.jpg``), at the other sizes the slides
+with a problem, each framed by its state (red = a problem, orange = scrolls,
+green = fits) and labelled with its number and problems. ``--all-screenshots``
+photographs every slide at every size, as full screenshots.
+
+A deck or page is loaded once: for the next size the window is resized, and a
+deck is walked again from its first slide (the course template typesets and fits
+each slide when it is shown, so each is measured as laid out at that size; the
+test checks this against a fresh load). The walk waits on conditions, not on
+timers: after each slide change until MathJax's queue has run (the template
+typesets the shown slide again), images and fonts are ready, transitions are
+finished, and the layout has not changed over two animation frames.
 
 Chromium: ``$CHROMIUM`` or the first of chromium, chromium-browser,
 google-chrome on PATH (Debian: ``apt-get install chromium``). It is driven over
@@ -66,6 +78,17 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parent.parent
 IN_PAGE_JS = Path(__file__).resolve().parent / "browser_check.js"
 SIZES = ((1280, 800), (1920, 1080))
+# slide screenshots are JPEGs: quicker to capture than PNG, and at this quality code and
+# formulas stay as sharp to the eye
+JPEG_QUALITY = 85
+SHOT_SUFFIX = ".jpg"
+# contact sheet thumbnails are this wide; Chromium draws them at that size (a fifth of the
+# time of a full screenshot)
+THUMB_WIDTH = 256
+# what check_deck photographs: "all" every slide (and its end if it scrolls); "problems"
+# only the slides with a problem; "thumbnails" a thumbnail of every slide and a
+# screenshot of the slides with a problem
+SHOT_MODES = ("all", "problems", "thumbnails")
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 LOCAL_SCHEMES = {"file", "data", "blob", "about", "chrome", "devtools", "chrome-extension"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
@@ -175,7 +198,7 @@ class Chromium:
                 "--disable-default-apps", "--mute-audio", "--hide-crash-restore-bubble",
                 "--force-device-scale-factor=1", "--font-render-hinting=none",
                 # nothing leaves the machine: every host name but localhost fails to resolve
-                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
                 "--remote-debugging-port=0", f"--user-data-dir={self.profile}", "about:blank"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
@@ -239,8 +262,13 @@ class Tab:
         devtools.listeners[session] = self._on_event
         for domain in ("Page", "Runtime", "Network", "Log"):
             self.call(f"{domain}.enable")
+        self.resize(width, height)
+
+    def resize(self, width: int, height: int) -> None:
+        """Make the window ``width`` x ``height`` CSS pixels (a loaded page gets a resize)."""
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.size = (width, height)
 
     def call(self, method: str, params: dict | None = None, timeout: float | None = None) -> dict:
         """A DevTools command sent to this page."""
@@ -284,9 +312,18 @@ class Tab:
             raise DevToolsError(details.get("exception", {}).get("description") or details["text"])
         return result["result"].get("value")
 
-    def screenshot(self, path: Path) -> Path:
-        """Save what the window shows as a PNG at ``path``; return ``path``."""
-        data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
+    def screenshot(self, path: Path, width: int | None = None) -> Path:
+        """Save what the window shows at ``path``, a JPEG (``.jpg``) or PNG; return ``path``.
+
+        ``width``: the image's width in pixels (the window drawn smaller), else the window's.
+        """
+        params = {"format": "png"}
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            params = {"format": "jpeg", "quality": JPEG_QUALITY}
+        if width:
+            params["clip"] = {"x": 0, "y": 0, "width": self.size[0], "height": self.size[1],
+                              "scale": width / self.size[0]}
+        data = self.call("Page.captureScreenshot", params)["data"]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(base64.b64decode(data))
         return path
@@ -371,8 +408,8 @@ def open_and_settle(tab: Tab, url: str) -> str:
     return tab.evaluate("window.__courseCheck.settle(60000)", timeout=90)
 
 
-def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
-    """Step through every slide of the deck at ``url`` and measure each.
+def check_deck(tab: Tab, url: str, shots: Path | None, mode: str = "all") -> dict:
+    """Step through every slide of the deck at ``url`` at the tab's window size.
 
     Parameters
     ----------
@@ -381,24 +418,85 @@ def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
     url : str
         The deck's address.
     shots : Path or None
-        Folder for a screenshot per slide (``NNN_h-v.png``, plus ``NNN_h-v_end.png``
-        scrolled to the end for a slide that scrolls); None for none.
+        Folder for screenshots (``NNN_h-v.jpg``, plus ``NNN_h-v_end.jpg`` scrolled to the
+        end for a slide that scrolls) and thumbnails (``NNN_h-v_thumb.jpg``); None for none.
+    mode : str
+        Which slides are photographed (:data:`SHOT_MODES`): "all" every slide, "problems"
+        the slides with a problem, "thumbnails" a thumbnail of every slide (for the contact
+        sheet) and a screenshot of the slides with a problem.
 
     Returns
     -------
     dict
         ``{"url", "mathjax", "load_errors", "load_network", "slides"}``: see :func:`run`.
     """
+    name = size_name(tab.size)
+    return check_deck_sizes(tab, url, [tab.size], {name: shots}, {name: mode})[name]
+
+
+def check_deck_sizes(tab: Tab, url: str, sizes, shots: dict, modes: dict) -> dict:
+    """Load the deck at ``url`` once and step through all its slides at each window size.
+
+    Before the walk at another size the window is resized (reveal.js re-scales the
+    deck); every slide is then shown again, so the course template typesets and fits
+    it at that size, as for a person who opened the deck at that size. What went
+    wrong while loading counts at every size.
+
+    Parameters
+    ----------
+    tab : Tab
+        The Chromium page to use.
+    url : str
+        The deck's address.
+    sizes : sequence of (int, int)
+        Window sizes (width, height), walked in this order.
+    shots, modes : dict
+        Size name -> screenshot folder (or None) and photographing mode, as ``shots``
+        and ``mode`` of :func:`check_deck`.
+
+    Returns
+    -------
+    dict
+        Size name -> the result :func:`check_deck` returns for that size.
+    """
+    results = {}
+    for i, size in enumerate(sizes):
+        name = size_name(size)
+        t0 = time.monotonic()
+        if i == 0 or len(where_list) < 2:  # one slide: showing it again would not re-typeset
+            if tuple(size) != tab.size:
+                tab.resize(*size)
+            state, load_errors, load_network, where_list = _open_deck(tab, url)
+        else:
+            resized = _resize(tab, size)
+            if resized not in ("done", "no MathJax"):
+                load_errors = load_errors + [f"after resizing to {name}: {resized}"]
+        slides = _walk_deck(tab, where_list, shots.get(name), modes.get(name, "all"))
+        results[name] = {"url": url, "mathjax": state, "load_errors": list(load_errors),
+                         "load_network": list(load_network), "slides": slides,
+                         "seconds": round(time.monotonic() - t0, 1)}
+    return results
+
+
+def _open_deck(tab: Tab, url: str):
+    """Load a deck and wait for reveal.js: (MathJax state, load errors, network, slides)."""
     state = open_and_settle(tab, url)
     deadline = time.monotonic() + 30
     while not tab.evaluate("window.__courseCheck.revealReady()"):
         if time.monotonic() > deadline:
             raise DevToolsError(f"reveal.js never became ready in {url}")
         time.sleep(0.1)
-    tab.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+    tab.evaluate("window.__courseCheck.prepareWalk()")
     load_errors, load_network = tab.take_errors(), tab.take_remote_requests()
+    if state != "done":
+        load_errors.append(f"MathJax: {state}")
+    return state, load_errors, load_network, tab.evaluate("window.__courseCheck.slideList()")
+
+
+def _walk_deck(tab: Tab, where_list: list[dict], shots: Path | None, mode: str) -> list[dict]:
+    """Show and measure every slide of the loaded deck at the tab's size (and photograph)."""
     slides = []
-    for number, where in enumerate(tab.evaluate("window.__courseCheck.slideList()"), start=1):
+    for number, where in enumerate(where_list, start=1):
         settled = tab.evaluate(f"window.__courseCheck.show({where['h']}, {where['v']}, "
                                f"{where['last_fragment']})", timeout=90)
         measured = tab.evaluate("window.__courseCheck.measureSlide()")
@@ -407,33 +505,67 @@ def check_deck(tab: Tab, url: str, shots: Path | None) -> dict:
         if settled not in ("done", "no MathJax"):
             measured["console"].append(f"not settled after 30 s: {settled}")
         measured["network"] = tab.take_remote_requests()
-        if shots is not None:
-            stem = f"{number:03d}_{where['h']}-{where['v']}"
-            measured["screenshot"] = str(tab.screenshot(shots / f"{stem}.png"))
+        measured["problems"] = sorted(problems_of(measured))
+        stem = f"{number:03d}_{where['h']}-{where['v']}"
+        if shots is not None and mode == "thumbnails":
+            measured["thumbnail"] = str(tab.screenshot(shots / f"{stem}_thumb{SHOT_SUFFIX}",
+                                                       THUMB_WIDTH))
+        if shots is not None and (mode == "all" or measured["problems"]):
+            measured["screenshot"] = str(tab.screenshot(shots / f"{stem}{SHOT_SUFFIX}"))
             if measured["scroll_px"]:
                 tab.evaluate("window.__courseCheck.scrollSlideToEnd()")
-                measured["screenshot_end"] = str(tab.screenshot(shots / f"{stem}_end.png"))
-        measured["problems"] = sorted(problems_of(measured))
+                end = shots / f"{stem}_end{SHOT_SUFFIX}"
+                measured["screenshot_end"] = str(tab.screenshot(end))
         slides.append(measured)
-    if state != "done":
-        load_errors.append(f"MathJax: {state}")
-    return {"url": url, "mathjax": state, "load_errors": load_errors,
-            "load_network": load_network, "slides": slides}
+    return slides
+
+
+def _resize(tab: Tab, size) -> str:
+    """Give the loaded page a window of ``size``; wait until it has laid itself out again."""
+    tab.evaluate("window.__courseCheck.expectResize()")
+    tab.resize(*size)
+    return tab.evaluate(f"window.__courseCheck.resized({size[0]}, {size[1]}, 30000)", timeout=90)
 
 
 def check_page(tab: Tab, url: str, shot: Path | None) -> dict:
     """One page of the site: measurements, problems and a screenshot of its top."""
-    state = open_and_settle(tab, url)
-    measured = tab.evaluate("window.__courseCheck.measurePage()")
-    measured["console"] = tab.take_errors()
-    measured["network"] = tab.take_remote_requests()
-    if state != "done":
-        measured["console"].append(f"MathJax: {state}")
-    if shot is not None:
-        measured["screenshot"] = str(tab.screenshot(shot))
-    measured["problems"] = sorted(problems_of(measured, PAGE_PROBLEM_KINDS))
-    measured["url"] = url
-    return measured
+    name = size_name(tab.size)
+    return check_page_sizes(tab, url, [tab.size], {name: shot})[name]
+
+
+def check_page_sizes(tab: Tab, url: str, sizes, shots: dict) -> dict:
+    """One page of the site at each window size, loaded once and then resized.
+
+    ``shots``: size name -> path of a screenshot of the page's top, or None. Returns
+    size name -> measurements and problems (``"problems"``); what went wrong while
+    loading counts at every size.
+    """
+    results = {}
+    for i, size in enumerate(sizes):
+        if i == 0:
+            if tuple(size) != tab.size:
+                tab.resize(*size)
+            state = open_and_settle(tab, url)
+            settled = state
+        else:
+            settled = _resize(tab, size)
+        measured = tab.evaluate("window.__courseCheck.measurePage()")
+        errors, network = tab.take_errors(), tab.take_remote_requests()
+        if i == 0:
+            load_errors, load_network, errors, network = errors, network, [], []
+        measured["console"] = load_errors + errors
+        measured["network"] = load_network + network
+        if state != "done":
+            measured["console"].append(f"MathJax: {state}")
+        if settled != state and settled not in ("done", "no MathJax"):
+            measured["console"].append(f"after resizing: {settled}")
+        shot = shots.get(size_name(size))
+        if shot is not None:
+            measured["screenshot"] = str(tab.screenshot(shot))
+        measured["problems"] = sorted(problems_of(measured, PAGE_PROBLEM_KINDS))
+        measured["url"] = url
+        results[size_name(size)] = measured
+    return results
 
 
 # --- the whole run -------------------------------------------------------------------------
@@ -454,19 +586,24 @@ def collect_targets(slides_dir: Path | None, site_dir: Path | None,
 
 def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
         screenshots: bool = True, serve_root: Path | None = None, chromium: str | None = None,
-        progress=print) -> dict:
+        progress=print, all_screenshots: bool = False) -> dict:
     """Check decks and pages in headless Chromium and write the report files.
 
     Parameters
     ----------
     decks, pages : list of Path
-        ``*.slides.html`` decks and site pages (``*.html``) to check.
+        ``*.slides.html`` decks and site pages (``*.html``) to check; ``pages`` may also
+        be a callable returning them, called once the decks are checked (the site can
+        be built meanwhile).
     out_dir : Path
         Where report.json, report.md, the screenshots and the contact sheets go.
     sizes : sequence of (int, int)
         Window sizes (width, height); every deck and page is checked at each.
     screenshots : bool
-        Save a screenshot per slide (and per page) and a contact sheet per deck.
+        Save screenshots and contact sheets: a screenshot of every slide with a problem
+        (and of each page's top), at the first size a thumbnail of every slide; a
+        contact sheet per deck at the first size, and at the others where a slide has a
+        problem.
     serve_root : Path or None
         Serve this folder on 127.0.0.1 and load the files from there; None loads
         them from ``file://`` as an instructor would.
@@ -474,6 +611,9 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
         The Chromium executable; None finds one (:func:`find_chromium`).
     progress : callable
         Called with one line of text per deck and page checked.
+    all_screenshots : bool
+        A full screenshot of every slide at every size (slower; the contact sheets are
+        made from them).
 
     Returns
     -------
@@ -495,29 +635,34 @@ def run(decks: list[Path], pages: list[Path], out_dir: Path, sizes=SIZES,
     started = time.monotonic()
     report = {"sizes": [size_name(s) for s in sizes], "decks": {}, "pages": {}}
     server = LocalServer(serve_root) if serve_root else None
+    names = [size_name(size) for size in sizes]
+    # the contact sheets: thumbnails of every slide at the first size
+    modes = {name: "all" if all_screenshots else "thumbnails" if i == 0 else "problems"
+             for i, name in enumerate(names)}
     with Chromium(chromium) as browser, (server or contextlib.nullcontext()):
         report["chromium"] = browser.version()
-        for size in sizes:
-            name = size_name(size)
-            tab = browser.new_tab(*size)
-            try:
-                for deck in decks:
-                    t0 = time.monotonic()
-                    shots = out_dir / name / deck.name.removesuffix(".slides.html") \
-                        if screenshots else None
-                    if shots is not None and shots.exists():
-                        shutil.rmtree(shots)
-                    result = check_deck(tab, _url(deck, server, serve_root), shots)
-                    result["seconds"] = round(time.monotonic() - t0, 1)
-                    report["decks"].setdefault(deck_name(deck), {})[name] = result
+        tab = browser.new_tab(*sizes[0])
+        try:
+            for deck in decks:
+                shots = {name: out_dir / name / deck_name(deck) if screenshots else None
+                         for name in names}
+                for folder in shots.values():
+                    if folder is not None and folder.exists():
+                        shutil.rmtree(folder)
+                results = check_deck_sizes(tab, _url(deck, server, serve_root), sizes, shots,
+                                           modes)
+                report["decks"][deck_name(deck)] = results
+                for name, result in results.items():
                     progress(f"{name} {deck.name}: {deck_line(result)}")
-                for page in pages:
-                    shot = out_dir / name / "site" / f"{page.stem}.png" if screenshots else None
-                    result = check_page(tab, _url(page, server, serve_root), shot)
-                    report["pages"].setdefault(page.name, {})[name] = result
+            for page in pages() if callable(pages) else pages:
+                shots = {name: out_dir / name / "site" / f"{page.stem}.png" if screenshots
+                         else None for name in names}
+                results = check_page_sizes(tab, _url(page, server, serve_root), sizes, shots)
+                report["pages"][page.name] = results
+                for name, result in results.items():
                     progress(f"{name} {page.name}: {', '.join(result['problems']) or 'ok'}")
-            finally:
-                tab.close()
+        finally:
+            tab.close()
     report["seconds"] = round(time.monotonic() - started, 1)
     if screenshots:
         report["contact_sheets"] = write_contact_sheets(report, out_dir / "contact")
@@ -665,12 +810,12 @@ def write_contact_sheets(report: dict, out_dir: Path, columns: int = 6,
     written = []
     for deck, by_size in report["decks"].items():
         for size, result in by_size.items():
-            slides = [s for s in result["slides"] if s.get("screenshot")]
+            slides = [s for s in result["slides"] if s.get("thumbnail") or s.get("screenshot")]
             if not slides:
                 continue
             path = out_dir / f"{deck}.{size}.png"
             _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides,
-                           columns, thumb_width).save(path, optimize=True)
+                           columns, thumb_width).save(path)
             written.append(str(path))
     return written
 
@@ -685,12 +830,17 @@ def _contact_sheet(Image, ImageDraw, ImageFont, deck, size, result, slides, colu
                               header + rows * (thumb_height + label + pad) + pad), "white")
     draw = ImageDraw.Draw(sheet)
     font = _font(ImageFont, 14)
-    draw.text((pad, 8), f"{deck} at {size}: {deck_line(result)}", fill="black", font=font)
+    head = f"{deck} at {size}: {deck_line(result)}"
+    if len(slides) < len(result["slides"]):
+        head = f"{deck} at {size}, the slides with a problem: {deck_line(result)}"
+    draw.text((pad, 8), head, fill="black", font=font)
     for i, slide in enumerate(slides):
         x = pad + (i % columns) * (thumb_width + pad)
         y = header + (i // columns) * (thumb_height + label + pad)
-        with Image.open(slide["screenshot"]) as shot:
-            sheet.paste(shot.convert("RGB").resize((thumb_width, thumb_height)), (x, y))
+        with Image.open(slide.get("thumbnail") or slide["screenshot"]) as shot:
+            shot.draft("RGB", (thumb_width, thumb_height))  # a JPEG decodes at 1/2, 1/4...
+            sheet.paste(shot.convert("RGB").resize((thumb_width, thumb_height),
+                                                   Image.Resampling.LANCZOS), (x, y))
         colour = "#d62728" if slide["problems"] else "#ff7f0e" if slide["scroll_px"] else "#2ca02c"
         draw.rectangle((x - 2, y - 2, x + thumb_width + 1, y + thumb_height + 1),
                        outline=colour, width=3)
@@ -736,6 +886,10 @@ def main(argv=None) -> int:
                         help="window sizes, e.g. 1280x800,1920x1080")
     parser.add_argument("--decks", nargs="*", help="only decks and pages whose names start so")
     parser.add_argument("--no-screenshots", action="store_true", help="measure only")
+    parser.add_argument("--all-screenshots", action="store_true",
+                        help="a screenshot of every slide at every size (default: of the "
+                             "slides with a problem, and a thumbnail of every slide at the "
+                             "first size for the contact sheets)")
     parser.add_argument("--serve", action="store_true",
                         help="load the files from a server on 127.0.0.1, not from file://")
     args = parser.parse_args(argv)
@@ -755,7 +909,8 @@ def main(argv=None) -> int:
             if len(decks + pages) == 1 else Path(os.path.commonpath([p.resolve().parent
                                                                      for p in decks + pages]))
     report = run(decks, pages, args.out, [parse_size(s) for s in args.sizes.split(",")],
-                 screenshots=not args.no_screenshots, serve_root=serve_root)
+                 screenshots=not args.no_screenshots, serve_root=serve_root,
+                 all_screenshots=args.all_screenshots)
     failing = sum(1 for by_size in report["decks"].values() for r in by_size.values()
                   for s in r["slides"] if s["problems"])
     failing += sum(1 for by_size in report["pages"].values() for r in by_size.values()

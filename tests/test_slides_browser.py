@@ -2,9 +2,12 @@
 
 scripts/browser_check.py opens the decks and pages built from notebooks/ (offline,
 file://), steps through every slide at 1280x800 and 1920x1080 after MathJax is done,
-and measures what a person can see. The report, a screenshot of every slide and a
-contact sheet per deck land in build/browser/ (report.md lists every slide with a
-problem, with the notebook cell ids on it).
+and measures what a person can see. The report lands in build/browser/: report.md
+lists every slide with a problem, with the notebook cell ids on it; a contact sheet
+per deck (build/browser/contact/) shows a thumbnail of every slide at 1280x800, framed
+red for a problem, orange when it scrolls, green when it fits; every slide with a
+problem has a full screenshot at each size it fails at (and one more scrolled to its
+end if it scrolls), and so does the top of each site page.
 
 The assertions are per deck, window size and kind of problem, so a failure names all
 three and lists the slides. Problems the notebooks' content still has (to be fixed
@@ -14,10 +17,13 @@ that list.
 
 Needs Chromium (Debian: `apt-get install chromium`; .ci/run installs it) and the npm
 packages (`make vendor`). Without Chromium the tests skip, except in CI (CI=true),
-where they fail. About 5 minutes: marked slow.
+where they fail. About 3 minutes (building the decks and the site included; 2 min 40 s
+for 197 slides and 7 pages at both sizes on a 2-core machine busy with other work,
+load 8): marked slow.
 """
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,7 +35,6 @@ sys.path.insert(0, str(REPO / "scripts"))
 import browser_check  # noqa: E402
 import build_slides  # noqa: E402
 import offline_assets  # noqa: E402
-import render_html  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -73,14 +78,31 @@ def _requirements():
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    """Build the decks and the site from notebooks/ and check them all in Chromium."""
+    """Build the decks and the site from notebooks/ and check them all in Chromium.
+
+    The site (scripts/render_html.py, which copies the decks) is rendered in a second
+    process while Chromium walks the decks.
+    """
     _requirements()
     built = tmp_path_factory.mktemp("browser-build")
     assert build_slides.main([str(REPO / "notebooks"), str(built / "slides")]) == 0
-    assert render_html.main(["--slides-dir", str(built / "slides"), str(REPO / "notebooks"),
-                             str(built / "html")]) == 0
-    decks, pages = browser_check.collect_targets(built / "slides", built / "html")
-    return browser_check.run(decks, pages, OUT, progress=lambda line: None)
+    site = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "render_html.py"), "--slides-dir",
+         str(built / "slides"), str(REPO / "notebooks"), str(built / "html")],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def site_pages():
+        output, _ = site.communicate(timeout=900)
+        assert site.returncode == 0, f"scripts/render_html.py failed:\n{output}"
+        return browser_check.collect_targets(None, built / "html")[1]
+
+    try:
+        decks, _ = browser_check.collect_targets(built / "slides", None)
+        return browser_check.run(decks, site_pages, OUT, progress=lambda line: None)
+    finally:
+        if site.poll() is None:  # the walk failed before it needed the site
+            site.kill()
+            site.communicate()
 
 
 def _expect(deck, check):
@@ -91,6 +113,7 @@ def _expect(deck, check):
 
 
 PROBLEM_KINDS_SET = set(browser_check.PROBLEM_KINDS)
+slide_label = browser_check.slide_label
 
 
 def _failures(slides, kinds):
@@ -132,8 +155,15 @@ def test_every_slide_was_visited(report, deck):
     for size in SIZES:
         slides = report["decks"][deck][size]["slides"]
         assert len(slides) == expected, f"{deck} at {size}: {len(slides)} of {expected} slides seen"
+        # a thumbnail of every slide at the first size (the contact sheet), a screenshot of
+        # each slide with a problem at every size (and of its end if it scrolls)
         for slide in slides:
-            assert Path(slide["screenshot"]).is_file(), slide["screenshot"]
+            if size == SIZES[0]:
+                assert Path(slide["thumbnail"]).is_file(), (size, slide_label(slide))
+            if slide["problems"]:
+                assert Path(slide["screenshot"]).is_file(), (size, slide_label(slide))
+                if slide["scroll_px"]:
+                    assert Path(slide["screenshot_end"]).is_file(), (size, slide_label(slide))
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -145,10 +175,35 @@ def test_site_page(report, page, size):
 
 
 def test_contact_sheets_are_written(report):
-    sheets = [Path(p) for p in report["contact_sheets"]]
-    assert len(sheets) == len(DECKS) * len(SIZES)
+    """A sheet per deck at the first size, and at the others where a slide has a problem."""
+    def has_problems(deck, size):
+        return any(slide["problems"] for slide in report["decks"][deck][size]["slides"])
+
+    expected = [str(OUT / "contact" / f"{deck}.{size}.png") for deck in DECKS for size in SIZES
+                if size == SIZES[0] or has_problems(deck, size)]
+    assert sorted(report["contact_sheets"]) == sorted(expected)
+    sheets = [Path(p) for p in expected]
     assert all(p.is_file() and p.stat().st_size > 10_000 for p in sheets)
     assert (OUT / "report.md").is_file() and (OUT / "report.json").is_file()
+
+
+MEASURED = ("title", "cells", "scroll_px", "content_px", "scale", "problems", "small_figures",
+            *browser_check.PROBLEM_KINDS)
+
+
+def test_walk_after_resizing_sees_what_a_fresh_load_sees(report):
+    """Each deck is loaded once and walked at the second size after a resize: the first
+    deck measured on a fresh load at that size gives the same numbers, slide by slide."""
+    deck, size = DECKS[0], SIZES[1]
+    walked = report["decks"][deck][size]
+    with browser_check.Chromium(browser_check.find_chromium()) as browser:
+        tab = browser.new_tab(*browser_check.parse_size(size))
+        fresh = browser_check.check_deck(tab, walked["url"], None)
+        tab.close()
+    assert len(fresh["slides"]) == len(walked["slides"])
+    for seen, expected in zip(walked["slides"], fresh["slides"]):
+        assert {k: seen.get(k) for k in MEASURED} == {k: expected.get(k) for k in MEASURED}, \
+            f"{deck} at {size}, slide {slide_label(seen)}"
 
 
 BAD_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>bad</title></head><body>
