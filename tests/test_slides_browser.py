@@ -17,9 +17,9 @@ that list.
 
 Needs Chromium (Debian: `apt-get install chromium`; .ci/run installs it) and the npm
 packages (`make vendor`). Without Chromium the tests skip, except in CI (CI=true),
-where they fail. About 3 minutes (building the decks and the site included; 2 min 40 s
-for 197 slides and 7 pages at both sizes on a 2-core machine busy with other work,
-load 8): marked slow.
+where they fail. About 2 to 3 minutes, building the decks and the site included (197
+slides and 7 pages at both sizes on a 2-core machine shared with other work: 1 min 45 s
+at load 5, 2 min 45 s at load 8): marked slow.
 """
 
 import os
