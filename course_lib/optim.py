@@ -88,17 +88,21 @@ class SGD:
     def step(self, model: object) -> None:
         """Update the params of ``model`` (a Sequential, a layer or a list of layers) in place."""
         for key, p, g in _params_and_grads(model):
-            if self._l2:
-                g = g + self._l2 * p  # a new array: the layer's grads stay as backward left them
-            if self.momentum:
-                if key not in self._velocity:
-                    self._velocity[key] = np.zeros_like(p)
-                v = self._velocity[key]
-                v *= self.momentum
-                v -= self.lr * g
-                p += v
-            else:
-                p -= self.lr * g
+            self._update(key, p, g)
+
+    def _update(self, key: tuple[int, str], p: np.ndarray, g: np.ndarray) -> None:
+        """One parameter's step, in place: ``p`` (any shape) from its gradient ``g`` (same)."""
+        if self._l2:
+            g = g + self._l2 * p  # a new array: the layer's grads stay as backward left them
+        if self.momentum:
+            if key not in self._velocity:
+                self._velocity[key] = np.zeros_like(p)
+            v = self._velocity[key]
+            v *= self.momentum
+            v -= self.lr * g
+            p += v
+        else:
+            p -= self.lr * g
 
     def __repr__(self) -> str:
         decay = f", weight_decay={self._l2}" if self._l2 else ""
@@ -130,10 +134,13 @@ class SGDW(SGD):
 
     def step(self, model: object) -> None:
         """The SGD step, then every weight matrix of ``model`` shrunk in place."""
-        super().step(model)
         shrink = 1.0 - self.lr * self.weight_decay
-        for (_, name), p, _ in _params_and_grads(model):
-            if name == "W":
+        # One pass over the params: each W is shrunk right after its own SGD update, while
+        # it is still in the cache. Each array sees the same operations in the same order as
+        # "every SGD update, then every shrink", so the result is the same, bit for bit.
+        for key, p, g in _params_and_grads(model):
+            self._update(key, p, g)
+            if key[1] == "W":
                 p *= shrink
 
     def __repr__(self) -> str:

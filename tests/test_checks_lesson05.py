@@ -187,6 +187,41 @@ def test_sgd_weight_decay_reference_is_the_lessons_optimizer():
             assert np.array_equal(a.params[name], b.params[name])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("momentum, weight_decay", [(0.9, 5e-3), (0.0, 0.5), (0.9, 0.0)])
+def test_sgdw_fused_step_equals_sgd_step_then_shrink(dtype, momentum, weight_decay):
+    """SGDW shrinks each W right after its own update (one pass over the params): bit for
+    bit the same as every SGD update first and then every shrink, with a changing lr."""
+    from course_lib.layers import Dense, Tanh
+    from course_lib.losses import SoftmaxCrossEntropyLoss
+    from course_lib.model import Sequential
+
+    def two_passes(self, model):  # the order SGDW used before the fusion
+        SGD.step(self, model)
+        for layer in model.layers:
+            if "W" in layer.params:
+                layer.params["W"][...] *= 1.0 - self.lr * self.weight_decay
+
+    rng = np.random.default_rng(3)
+    X, y = rng.normal(size=(40, 7)).astype(dtype), rng.integers(0, 4, size=40)
+    models = [Sequential([Dense(7, 6, rng=1), Tanh(), Dense(6, 5, rng=2), Tanh(),
+                          Dense(5, 4, rng=3)]).astype(dtype) for _ in range(2)]
+    fused = SGDW(0.2, momentum=momentum, weight_decay=weight_decay)
+    reference = type("TwoPasses", (SGDW,), {"step": two_passes})(
+        0.2, momentum=momentum, weight_decay=weight_decay)
+    for epoch in range(3):
+        for model, optimizer in zip(models, (fused, reference)):
+            optimizer.lr = 0.2 * (3 - epoch) / 3
+            fit(model, SoftmaxCrossEntropyLoss(), optimizer, X, y, epochs=1, batch_size=8,
+                seed=epoch, progress=False)
+    for a, b in zip(models[0].layers, models[1].layers):
+        for name in a.params:
+            assert a.params[name].dtype == dtype
+            np.testing.assert_array_equal(a.params[name], b.params[name])
+    start_W = Dense(7, 6, rng=1).params["W"].astype(dtype)
+    assert not np.array_equal(models[0].layers[0].params["W"], start_W)  # it did train
+
+
 def test_sgdw_validates_and_shrinks_only_weights():
     from course_lib.layers import Dense
 
