@@ -93,14 +93,25 @@ def execute(path, timeout):
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     section = sections(nb)
     n_code = sum(cell.cell_type == "code" for cell in nb.cells)
+    # On a terminal, one progress line redrawn in place; in a log file (CI, `make run > log`),
+    # a plain line each time a new section starts, instead of carriage-return redraws.
+    interactive = sys.stderr.isatty()
     bar = tqdm(total=n_code, leave=False, dynamic_ncols=True, file=sys.stderr,
-               desc=f"  {path.stem}: starting the kernel", bar_format="{desc} [{elapsed}]")
+               desc=f"  {path.stem}: starting the kernel", bar_format="{desc} [{elapsed}]",
+               disable=not interactive)
+    started, done, shown = time.perf_counter(), [0], [None]
 
     def on_start(cell, cell_index):
-        if cell.cell_type == "code":
-            bar.update(1)
-            bar.set_description_str(f"  {path.stem}: cell {bar.n}/{n_code}, "
-                                    f"{section[cell_index][:60]}")
+        if cell.cell_type != "code":
+            return
+        done[0] += 1
+        bar.update(1)
+        bar.set_description_str(f"  {path.stem}: cell {done[0]}/{n_code}, "
+                                f"{section[cell_index][:60]}")
+        if not interactive and section[cell_index] != shown[0]:
+            shown[0] = section[cell_index]
+            print(f"  {path.stem}: cell {done[0]}/{n_code}, {section[cell_index][:60]} "
+                  f"[{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
 
     stop = threading.Event()
 
@@ -109,7 +120,7 @@ def execute(path, timeout):
             bar.refresh()
 
     ticker = threading.Thread(target=tick, daemon=True)
-    if sys.stderr.isatty():  # in a log file, one line per cell is enough
+    if interactive:
         ticker.start()
     with tempfile.TemporaryDirectory(prefix="nbkernel-") as folder:
         client = NotebookClient(
