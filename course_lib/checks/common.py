@@ -83,6 +83,13 @@ def constant_ratio(got: np.ndarray, expected: np.ndarray) -> float | None:
     return c if np.allclose(got, c * expected, rtol=max(rtol, 1e-6), atol=atol) else None
 
 
+def is_number(value: object) -> bool:
+    """Whether ``value`` is one number: a Python or NumPy scalar (not a bool) or a 0-d array."""
+    return (isinstance(value, (int, float, np.integer, np.floating))
+            and not isinstance(value, (bool, np.bool_))) or (
+        isinstance(value, np.ndarray) and value.shape == ())
+
+
 def as_number(got: object, what: str) -> float:
     """``got`` as a float: a Python number, a NumPy scalar or a 0-d array; else ExerciseError."""
     if isinstance(got, (bool, np.bool_)):

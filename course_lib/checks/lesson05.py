@@ -14,7 +14,7 @@ import copy
 import numpy as np
 
 from .common import (PASSED, ExerciseError, Unchanged, as_number, compare_arrays,
-                     compare_scalar, fail)
+                     compare_scalar, fail, is_number)
 
 #: Where check_sigmoid_slope evaluates the student's sigmoid derivative.
 L05_GRID = np.linspace(-8.0, 8.0, 33)
@@ -30,11 +30,6 @@ L05_CONFUSION = np.array([[9, 0, 0, 0],
 
 def _l05_sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)) or (isinstance(value, np.ndarray) and value.shape == ())
 
 
 # --- exercise 1: the sigmoid's slope --------------------------------------------------------
@@ -70,7 +65,7 @@ def _l05_check_gradient_bound(bound_fn) -> None:
     def call(num_layers: int) -> float:
         got = bound_fn(num_layers)
         what = f"sigmoid_gradient_bound({num_layers})"
-        if not _is_number(got):
+        if not is_number(got):
             if isinstance(got, np.ndarray):
                 fail(f"{what} should be one number, got an array of shape {got.shape}: take "
                      f"the largest slope (.max()) before raising it to the power num_layers.")
@@ -371,7 +366,7 @@ def _l05_split_pair(got: object, what: str, k: int) -> tuple[object, object]:
         return got[0], got[1]
     if isinstance(got, (tuple, list)) and len(got) == 2:
         return got[0], got[1]
-    if _is_number(got):
+    if is_number(got):
         fail(f"{what} returned one number, {float(got):.6g}. Return two arrays of {k} values, "
              f"(precision, recall): one precision and one recall per class, not an average "
              f"over the classes (that would be the accuracy, or a macro average).")
@@ -520,7 +515,7 @@ def check_macro_f1(macro_f1_fn) -> None:
         if isinstance(got, np.ndarray) and got.shape == (cm.shape[0],):
             fail(f"{what} returned {got.shape[0]} numbers, one per class. Macro F1 is one "
                  f"number: the mean of the per-class F1 scores.")
-        if not _is_number(got):
+        if not is_number(got):
             fail(f"{what} should return a number (a float), got {type(got).__name__}"
                  + (f" of shape {got.shape}." if isinstance(got, np.ndarray) else "."))
         value = as_number(got, what)

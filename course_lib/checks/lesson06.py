@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail)
-
-
-def _is_number(value: object) -> bool:
-    return (isinstance(value, (int, float, np.integer, np.floating))
-            and not isinstance(value, (bool, np.bool_))) or (
-        isinstance(value, np.ndarray) and value.shape == ())
+from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail,
+                     is_number)
 
 
 def _slip(got: np.ndarray, slips: list[tuple[np.ndarray, str]], expected: np.ndarray,
@@ -54,7 +49,7 @@ def _l06_check_penalty(l2_penalty) -> None:
         what = (f"l2_penalty(params, {weight_decay}) for three {np.dtype(dtype).name} arrays "
                 f"(a 4x3 matrix, 3 biases, a 3x2 matrix)")
         inputs.check(what)
-        if not _is_number(got):
+        if not is_number(got):
             if isinstance(got, np.ndarray):
                 fail(f"{what} should be one number, got an array of shape {got.shape}: sum "
                      f"the squares of every entry of every array.")
