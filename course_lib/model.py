@@ -99,9 +99,9 @@ def _backward_first(layer: object, grad_out: np.ndarray, input_grad: bool) -> np
 
 
 @contextlib.contextmanager
-def evaluation_mode(model: object) -> Iterator[None]:
-    """Run a block with every layer of ``model`` in evaluation mode (``training = False``),
-    then put each layer back in the mode it was in, even if the block raises.
+def layers_in_mode(model: object, training: bool) -> Iterator[None]:
+    """Run a block with every layer of ``model`` in training (True) or evaluation (False)
+    mode, then put each layer back in the mode it was in, even if the block raises.
 
     ``model`` is a Sequential or a single layer; a layer of one's own without a
     ``training`` attribute is left alone.
@@ -110,11 +110,16 @@ def evaluation_mode(model: object) -> Iterator[None]:
     modes = [(layer, layer.training) for layer in layers if hasattr(layer, "training")]
     try:
         for layer, _ in modes:
-            layer.training = False
+            layer.training = training
         yield
     finally:
         for layer, mode in modes:
             layer.training = mode
+
+
+def evaluation_mode(model: object) -> contextlib.AbstractContextManager[None]:
+    """``layers_in_mode(model, False)``: no dropout, BatchNorm's running statistics."""
+    return layers_in_mode(model, False)
 
 
 def _num_params(layer: object) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .losses import Loss
-from .model import Sequential, backward_without_input_grad, evaluation_mode
+from .model import Sequential, backward_without_input_grad, evaluation_mode, layers_in_mode
 from .validation import (check_bool, check_float_array, check_int, check_not_class,
                          check_numeric_array, describe, is_real_number, values_checked)
 
@@ -321,25 +321,12 @@ def fit(model: Sequential, loss: Loss, optimizer: object, X: np.ndarray, y: np.n
                              "validation_data=(X_val, y_val) too.")
     _match_dtype(model, X)
     history = History()
-    modes = _modes(model)
-    try:
+    # training mode (dropout drops, BatchNorm uses the batch); each layer's mode comes back after
+    with layers_in_mode(model, True):
         _train_epochs(model, loss, optimizer, X, y, history, rng, epochs=epochs,
                       batch_size=batch_size, validation_data=validation_data, classify=classify,
                       progress=progress, patience=early_stopping)
-    finally:
-        _set_modes(modes)
     return history
-
-
-def _modes(model: object) -> list[tuple[object, bool]]:
-    """Each layer with a ``training`` attribute, and its mode now."""
-    layers = model.layers if isinstance(model, Sequential) else [model]
-    return [(layer, layer.training) for layer in layers if hasattr(layer, "training")]
-
-
-def _set_modes(modes: list[tuple[object, bool]]) -> None:
-    for layer, mode in modes:
-        layer.training = mode
 
 
 #: the non-trainable state that early stopping restores with the parameters
@@ -370,11 +357,7 @@ def _train_epochs(model, loss, optimizer, X, y, history, rng, *, epochs, batch_s
     best_loss, best, since_best = math.inf, None, 0
     n = len(X)
     n_batches = -(-n // batch_size)
-    layers = model.layers if isinstance(model, Sequential) else [model]
     for epoch in range(1, epochs + 1):
-        for layer in layers:  # training mode: dropout drops, BatchNorm uses the batch
-            if hasattr(layer, "training"):
-                layer.training = True
         start = time.perf_counter()
         order = rng.permutation(n)
         total = 0.0
