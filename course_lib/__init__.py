@@ -2,7 +2,7 @@
 
 Modules, one idea each:
 
-- ``layers``: the ops (MatMul, BiasAdd, Dense, activations, Softmax, Conv3x3, MaxPool2, Flatten,
+- ``layers``: the ops, one module per family (MatMul, BiasAdd, Dense, activations, Softmax, Conv3x3, MaxPool2, Flatten,
   Dropout, BatchNorm)
 - ``naive``: loop versions of the conv and pool, kept for teaching
 - ``losses``: MSELoss, CrossEntropyLoss, SoftmaxCrossEntropyLoss
