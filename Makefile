@@ -14,6 +14,8 @@ NPM_STAMP := node_modules/.installed
 NB_DIR    ?= notebooks
 # Extra arguments for `make bench`, e.g. BENCH_ARGS="--threads 2 --epochs 5" or "--quick".
 BENCH_ARGS ?=
+# `make test-independent`: a scratch environment with PyTorch (CPU), not a course dependency.
+REF_VENV  ?= .venv-ref
 # Extra arguments for `make lab`, e.g. LAB_ARGS="--no-browser --port 8890".
 LAB_ARGS  ?=
 # The folder `make lab` opens: my_work/, the student's own copy of student/.
@@ -28,7 +30,7 @@ PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor test test-fast execute run slides html browser-check student lab instructor grade bench clean distclean
+.PHONY: help install vendor test test-fast test-independent execute run slides html browser-check student lab instructor grade bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -58,6 +60,12 @@ test: install vendor ## Unit tests, student notebooks, strict nbval of every not
 
 test-fast: install ## The unit tests only (no notebook runs): about 10 s, for iterating
 	$(PY) -m pytest -n 2 -m "not slow" tests
+
+test-independent: install ## course_lib against PyTorch (CPU) in a scratch .venv-ref: tests/independent
+	test -x $(REF_VENV)/bin/python || python3 -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r requirements.txt -e . torch==2.13.0
+	$(REF_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/independent
 
 execute: install ## Re-execute the notebooks in place, in order, deterministically
 	$(PY) scripts/execute_notebooks.py --inplace --timeout $(TIMEOUT) $(NOTEBOOKS)
