@@ -24,8 +24,13 @@ The layers live in one module per family; import them from here, as the lessons 
 - :mod:`.core`: Layer, MatMul, BiasAdd, Dense, Identity, Sigmoid, Tanh, ReLU, Softmax, Flatten
 - :mod:`.conv`: Conv3x3, MaxPool2 and the im2col helpers
 - :mod:`.regularisation`: Dropout, BatchNorm
+- :mod:`.attention`: LayerNorm, MultiHeadSelfAttention, PositionalEmbedding, FeedForward,
+  TransformerBlock and the functions of attention (batch first, (N, T, D))
 """
 
+from .attention import (FeedForward, LayerNorm, MultiHeadSelfAttention, PositionalEmbedding,
+                        TransformerBlock, attention_backward, causal_mask, layer_norm_backward,
+                        merge_heads, scaled_dot_product_attention, split_heads)
 from .conv import (Conv3x3, MaxPool2, add_patches_3x3, col2im_3x3, im2col_3x3,
                    patches_3x3)
 from .core import (BiasAdd, Dense, Flatten, Identity, Layer, MatMul, ReLU, Sigmoid, Softmax,
@@ -34,4 +39,7 @@ from .regularisation import BatchNorm, Dropout
 
 __all__ = ["Layer", "MatMul", "BiasAdd", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU",
            "Softmax", "Flatten", "sigmoid", "softmax", "Conv3x3", "MaxPool2", "im2col_3x3",
-           "col2im_3x3", "patches_3x3", "add_patches_3x3", "Dropout", "BatchNorm"]
+           "col2im_3x3", "patches_3x3", "add_patches_3x3", "Dropout", "BatchNorm",
+           "LayerNorm", "MultiHeadSelfAttention", "PositionalEmbedding", "FeedForward",
+           "TransformerBlock", "causal_mask", "scaled_dot_product_attention",
+           "attention_backward", "split_heads", "merge_heads", "layer_norm_backward"]
