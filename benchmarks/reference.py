@@ -92,3 +92,140 @@ def cnn_step(params: list, x: np.ndarray, y: np.ndarray, lr: float) -> float:
     for p, d in zip(params, (dW, db, dV, dc)):
         p -= lr * d
     return loss
+
+
+# --------------------------------------------------------------------------------------
+# Lesson 10: a causal character transformer (pre-LayerNorm blocks), one SGD step
+# --------------------------------------------------------------------------------------
+# Parameters: [E (V, D), P (T_max, D)] + per block [ln1 gamma, ln1 beta, Wq, Wk, Wv, Wo,
+# bq, bk, bv, bo, ln2 gamma, ln2 beta, W1 (D, M), b1, W2 (M, D), b2] + [lnf gamma, lnf beta,
+# Wout (D, V), bout (V,)]: the same maths as course_lib's Embedding, PositionalEmbedding,
+# TransformerBlock, LayerNorm, TimeDense and SequenceCrossEntropyLoss, with the same
+# initialisation (and so the same numbers from the same seed).
+BLOCK_PARAMS = 16
+
+
+def transformer_init(vocab: int, dim: int, heads: int, blocks: int, max_len: int,
+                     rng: np.random.Generator, dtype=np.float32) -> list:
+    """The parameters, drawn in the order course_lib's layers draw them from one generator."""
+    D, M = dim, 4 * dim
+    params = [rng.standard_normal((vocab, D)), rng.standard_normal((max_len, D))]
+    for _ in range(blocks):
+        b = 1 / np.sqrt(D)
+        attn = [rng.uniform(-b, b, size=(D, D)) for _ in range(4)] + [np.zeros(D)] * 4
+        W1 = rng.uniform(-1, 1, size=(D, M)) / np.sqrt(D)
+        W2 = rng.uniform(-1, 1, size=(M, D)) / np.sqrt(M)
+        params += [np.ones(D), np.zeros(D), *attn, np.ones(D), np.zeros(D),
+                   W1, np.zeros(M), W2, np.zeros(D)]
+    b = 1 / np.sqrt(D)
+    params += [np.ones(D), np.zeros(D), rng.uniform(-b, b, size=(D, vocab)),
+               rng.uniform(-b, b, size=vocab)]
+    return [p.astype(dtype) for p in params]
+
+
+def _layer_norm(x, gamma, beta, eps=1e-5):
+    xc = x - x.mean(-1, keepdims=True)
+    inv = 1 / np.sqrt((xc * xc).mean(-1, keepdims=True) + x.dtype.type(eps))
+    x_hat = xc * inv
+    return x_hat * gamma + beta, (x_hat, inv)
+
+
+def _layer_norm_back(g, gamma, cache):
+    x_hat, inv = cache
+    gx = g * gamma
+    dx = inv * (gx - gx.mean(-1, keepdims=True) - x_hat * (gx * x_hat).mean(-1, keepdims=True))
+    return dx, (g * x_hat).reshape(-1, g.shape[-1]).sum(0), g.reshape(-1, g.shape[-1]).sum(0)
+
+
+def _attention(x, Wq, Wk, Wv, Wo, bq, bk, bv, bo, heads):
+    N, T, D = x.shape
+    d = D // heads
+    x2 = x.reshape(N * T, D)
+    qkv = (x2 @ np.concatenate([Wq, Wk, Wv], 1) + np.concatenate([bq, bk, bv]))
+    qkv = qkv.reshape(N, T, 3, heads, d).transpose(2, 0, 3, 1, 4)
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    s = q @ k.transpose(0, 1, 3, 2) / x.dtype.type(np.sqrt(d))
+    s = np.where(np.tril(np.ones((T, T), dtype=bool)), s, -np.inf)
+    a = np.exp(s - s.max(-1, keepdims=True))
+    a /= a.sum(-1, keepdims=True)
+    o2 = (a @ v).transpose(0, 2, 1, 3).reshape(N * T, D)
+    return (o2 @ Wo + bo).reshape(N, T, D), (x2, q, k, v, a, o2)
+
+
+def _attention_back(g, Wq, Wk, Wv, Wo, heads, cache):
+    x2, q, k, v, a, o2 = cache
+    N, T, D = g.shape
+    d = D // heads
+    g2 = g.reshape(N * T, D)
+    dWo, dbo = o2.T @ g2, g2.sum(0)
+    do = (g2 @ Wo.T).reshape(N, T, heads, d).transpose(0, 2, 1, 3)
+    dv = a.transpose(0, 1, 3, 2) @ do
+    da = do @ v.transpose(0, 1, 3, 2)
+    ds = a * (da - (da * a).sum(-1, keepdims=True)) / g.dtype.type(np.sqrt(d))
+    dq, dk = ds @ k, ds.transpose(0, 1, 3, 2) @ q
+    dqkv = np.stack([dq, dk, dv]).transpose(1, 3, 0, 2, 4).reshape(N * T, 3 * D)
+    dW, db = x2.T @ dqkv, dqkv.sum(0)
+    dx = (dqkv @ np.concatenate([Wq, Wk, Wv], 1).T).reshape(N, T, D)
+    return dx, [dW[:, :D], dW[:, D:2 * D], dW[:, 2 * D:], dWo,
+                db[:D], db[D:2 * D], db[2 * D:], dbo]
+
+
+def transformer_step(params: list, inputs: np.ndarray, targets: np.ndarray, mask: np.ndarray,
+                     heads: int, lr: float) -> float:
+    """One SGD step on a batch of words: tokens (N, T), next tokens (N, T), mask (N, T)."""
+    E, P = params[0], params[1]
+    blocks = (len(params) - 6) // BLOCK_PARAMS
+    N, T = inputs.shape
+    x = E[inputs] + P[:T]
+    caches = []
+    for i in range(blocks):
+        (g1, be1, Wq, Wk, Wv, Wo, bq, bk, bv, bo, g2, be2, W1, b1, W2, b2
+         ) = params[2 + i * BLOCK_PARAMS: 2 + (i + 1) * BLOCK_PARAMS]
+        n1, c1 = _layer_norm(x, g1, be1)
+        att, ca = _attention(n1, Wq, Wk, Wv, Wo, bq, bk, bv, bo, heads)
+        h = x + att
+        n2, c2 = _layer_norm(h, g2, be2)
+        n2f = n2.reshape(N * T, -1)
+        r = np.maximum(n2f @ W1 + b1, 0)
+        x = h + (r @ W2 + b2).reshape(N, T, -1)
+        caches.append((c1, ca, c2, n2f, r))
+    gf, bf, Wout, bout = params[-4:]
+    nf, cf = _layer_norm(x, gf, bf)
+    nf2 = nf.reshape(N * T, -1)
+    z = (nf2 @ Wout + bout).reshape(N, T, -1)
+    # masked softmax cross-entropy, mean over the counted positions
+    count = int(mask.sum())
+    zs = z - z.max(-1, keepdims=True)
+    log_p = zs - np.log(np.exp(zs).sum(-1, keepdims=True))
+    picked = np.take_along_axis(log_p, targets[..., None], axis=2)[..., 0]
+    loss = -float((picked * mask).sum()) / count
+    dz = np.exp(log_p)
+    np.put_along_axis(dz, targets[..., None],
+                      np.take_along_axis(dz, targets[..., None], axis=2) - 1, axis=2)
+    dz *= (mask / count)[..., None].astype(dz.dtype)
+    dz2 = dz.reshape(N * T, -1)
+    grads = [None] * len(params)
+    grads[-2], grads[-1] = nf2.T @ dz2, dz2.sum(0)
+    dx, grads[-4], grads[-3] = _layer_norm_back((dz2 @ Wout.T).reshape(N, T, -1), gf, cf)
+    for i in range(blocks - 1, -1, -1):
+        base = 2 + i * BLOCK_PARAMS
+        (g1, be1, Wq, Wk, Wv, Wo, bq, bk, bv, bo, g2, be2, W1, b1, W2, b2
+         ) = params[base: base + BLOCK_PARAMS]
+        c1, ca, c2, n2f, r = caches[i]
+        dx2 = dx.reshape(N * T, -1)
+        dW2, db2 = r.T @ dx2, dx2.sum(0)
+        dr = (dx2 @ W2.T) * (r > 0)
+        dW1, db1 = n2f.T @ dr, dr.sum(0)
+        dn2, dg2, dbe2 = _layer_norm_back((dr @ W1.T).reshape(N, T, -1), g2, c2)
+        dh = dx + dn2
+        dn1, attn_grads = _attention_back(dh, Wq, Wk, Wv, Wo, heads, ca)
+        dx1, dg1, dbe1 = _layer_norm_back(dn1, g1, c1)
+        dx = dh + dx1
+        grads[base: base + BLOCK_PARAMS] = [dg1, dbe1, *attn_grads, dg2, dbe2, dW1, db1, dW2, db2]
+    grads[1] = np.zeros_like(P)
+    grads[1][:T] = dx.sum(0)
+    grads[0] = np.zeros_like(E)
+    np.add.at(grads[0], inputs.ravel(), dx.reshape(N * T, -1))
+    for p, d in zip(params, grads):
+        p -= lr * d
+    return loss
