@@ -5,7 +5,7 @@ corrupt file raises :class:`DataFileError` naming the file, the data folder in
 use, and how to restore it (a command that works from any working directory).
 A text file (the Boston CSV) that a Windows checkout converted to CRLF line
 endings is read after converting them back: its bytes, and so its checksum,
-are otherwise those of the committed file. Iris and the 8x8 digits come from
+are otherwise those of the committed file (the same holds for the word list). Iris and the 8x8 digits come from
 scikit-learn, which ships them.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import sklearn.datasets
 
-from .validation import check_bool, check_int, describe
+from .validation import check_bool, check_int, describe, is_real_number
 
 #: SHA-256 of each committed file, as listed in data/README.md.
 CHECKSUMS = {
@@ -28,7 +28,11 @@ CHECKSUMS = {
     "mnist/t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
     "mnist/t10k-labels-idx1-ubyte.gz": "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
     "boston/boston_house_prices.csv": "d98212636026544fc9b9c0f372e5f819872e6fa6fa757ab025efdda22180f2d6",
+    "words/american-english": "9f513f1ceadb6a01c5485b7dbdfd5118dc66cd70b59cae2851292112d4066a32",
 }
+
+#: how many lowercase a-z words ``words/american-english`` holds (of its 104,334 lines)
+WORDS_COUNT = 63875
 
 _MNIST_FILES = {
     "train": ("mnist/train-images-idx3-ubyte.gz", "mnist/train-labels-idx1-ubyte.gz", 60000),
@@ -71,10 +75,15 @@ def _restore_hint(relpath: str, directory: Path, *, corrupt: bool = False) -> st
             f"SHA-256.")
 
 
+def _is_text(relpath: str) -> bool:
+    """Whether a Windows checkout could have converted the file's line endings to CRLF."""
+    return relpath.endswith(".csv") or relpath.startswith("words/")
+
+
 def read_verified(relpath: str, directory: Path | None = None) -> bytes:
     """Read a data file and check its SHA-256 against :data:`CHECKSUMS`.
 
-    A ``.csv`` file with CRLF line endings (what git's ``core.autocrlf`` makes
+    A text file (``.csv``, the word list) with CRLF line endings (what git's ``core.autocrlf`` makes
     on Windows without the repository's ``.gitattributes``) is accepted when,
     with LF endings, it is the committed file; the LF bytes are returned.
 
@@ -94,7 +103,7 @@ def read_verified(relpath: str, directory: Path | None = None) -> bytes:
         raise DataFileError(f"Data file not found: {path}. {_restore_hint(relpath, directory)}")
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    if digest != CHECKSUMS[relpath] and relpath.endswith(".csv") and b"\r\n" in raw:
+    if digest != CHECKSUMS[relpath] and _is_text(relpath) and b"\r\n" in raw:
         lf = raw.replace(b"\r\n", b"\n")
         if hashlib.sha256(lf).hexdigest() == CHECKSUMS[relpath]:
             return lf
@@ -208,6 +217,84 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 8x8 digits from scikit-learn: X float64 (1797, 64) with values 0-16, y int64 (1797,)."""
     X, y = sklearn.datasets.load_digits(return_X_y=True)
     return X.astype(np.float64), y.astype(np.int64)
+
+
+def load_words() -> list[str]:
+    """The English words of ``data/words`` that are lowercase a-z only, in file order.
+
+    The file is Debian's ``wamerican`` word list, built from SCOWL (see
+    ``data/words/COPYRIGHT``); lines with capitals, apostrophes or accents
+    (proper nouns, possessives, loan words) are left out, which keeps
+    63,875 of its 104,334 lines. Each word appears once.
+
+    Returns
+    -------
+    list of str
+        Words such as ``"aardvark"``, each at least one character of a-z.
+
+    Raises
+    ------
+    DataFileError
+        If ``data/words/american-english`` is missing or corrupt (checked by SHA-256
+        before parsing), or does not hold the expected number of words.
+    """
+    relpath = "words/american-english"
+    lines = read_verified(relpath).decode("utf-8").split("\n")
+    words = [w for w in lines if w and w.isascii() and w.isalpha() and w.islower()]
+    if len(words) != WORDS_COUNT:
+        raise DataFileError(f"{relpath}: {len(words):,} lowercase a-z words, expected "
+                            f"{WORDS_COUNT:,}. {_restore_hint(relpath, data_dir(), corrupt=True)}")
+    return words
+
+
+def split_words(words: list[str], fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), *,
+                seed: int = 0) -> tuple[list[str], list[str], list[str]]:
+    """Split a list of words into training, validation and test sets, by word, at random.
+
+    A word lands in exactly one of the three sets, so a model is never measured
+    on a word it was trained on. The same ``words`` and ``seed`` give the same
+    split on every machine (a permutation from ``numpy.random.default_rng(seed)``).
+
+    Parameters
+    ----------
+    words : list of str
+        E.g. :func:`load_words`'s list.
+    fractions : tuple of three floats, default (0.8, 0.1, 0.1)
+        The share of training, validation and test; each > 0, summing to 1.
+    seed : int, default 0
+        Seed of the permutation (an int >= 0).
+
+    Returns
+    -------
+    train, validation, test : list of str
+        Of sizes ``round(f * len(words))`` for the last two fractions; training
+        gets the rest. Each keeps the words in random order.
+
+    Examples
+    --------
+    >>> train, val, test = split_words(load_words())
+    >>> len(train), len(val), len(test)
+    (51099, 6388, 6388)
+    """
+    where = "split_words"
+    if not isinstance(words, (list, tuple)) or not all(isinstance(w, str) for w in words):
+        raise TypeError(f"{where}: words must be a list of strings, got {describe(words)}.")
+    if (not isinstance(fractions, (list, tuple)) or len(fractions) != 3
+            or not all(is_real_number(f) for f in fractions)):
+        raise TypeError(f"{where}: fractions must be three numbers (train, validation, test), "
+                        f"e.g. (0.8, 0.1, 0.1), got {describe(fractions)}.")
+    if min(fractions) <= 0 or abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"{where}: fractions must each be > 0 and sum to 1, got "
+                         f"{tuple(fractions)} (sum {sum(fractions):.6g}).")
+    seed = check_int(seed, "seed", where=where, low=0)
+    n = len(words)
+    n_val, n_test = round(fractions[1] * n), round(fractions[2] * n)
+    if n - n_val - n_test < 1 or n_val < 1 or n_test < 1:
+        raise ValueError(f"{where}: {n} words are too few to split by {tuple(fractions)}: "
+                         f"every set needs at least one word.")
+    order = np.random.default_rng(seed).permutation(n)
+    picked = [words[i] for i in order]
+    return picked[:n - n_val - n_test], picked[n - n_val - n_test:n - n_test], picked[n - n_test:]
 
 
 def one_hot(y: np.ndarray, num_classes: int | None = None) -> np.ndarray:

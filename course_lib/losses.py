@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_float_array, check_labels, check_numeric_array
+from .validation import check_float_array, check_labels, check_numeric_array, check_plain_array
 
 
 class Loss:
@@ -126,3 +126,73 @@ class SoftmaxCrossEntropyLoss(Loss):
         self.probs = np.exp(log_probs)
         self._grad = (self.probs - t) / N
         return float(-(t * log_probs).sum() / N)
+
+
+class SequenceCrossEntropyLoss(Loss):
+    """Softmax cross-entropy at every position of a batch of sequences, padding masked out.
+
+    ``forward(pred, target, mask=None)``: ``pred`` holds logits (N, T, V), ``target``
+    integer tokens (N, T) in [0, V), ``mask`` (N, T) is True where a position counts
+    (False on padding; None counts every position). The loss is the mean negative
+    log-likelihood per counted position (for a character model: nats per character)::
+
+        L = -(1 / M) sum_{n,t: mask} log softmax(pred[n, t])[target[n, t]],   M = mask.sum()
+
+    and ``dL/dpred = mask * (softmax(pred) - onehot(target)) / M``: zero on padding.
+    The log-softmax is shifted by each row's maximum, so large logits neither
+    overflow nor give log(0).
+
+    After ``forward``: ``self.total`` is the summed NLL (a float) and ``self.count``
+    is M, so that a loss over many batches is ``sum(total) / sum(count)``, not a mean
+    of per-batch means (batches with more characters weigh more).
+    """
+
+    is_classification = True
+
+    def forward(self, pred: np.ndarray, target: np.ndarray,  # type: ignore[override]
+                mask: np.ndarray | None = None) -> float:
+        self._grad, self.probs = None, None
+        where = f"{self.name}.forward"
+        z = check_float_array(pred, "pred (logits)", ndim=3, where=where)
+        N, T, V = z.shape
+        check_plain_array(target, "target", where=where)
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"{where}: target must hold integer tokens, got dtype "
+                            f"{target.dtype}. Use target.astype(np.int64).")
+        if target.shape != (N, T):
+            raise ValueError(f"{where}: target must have shape (N, T) = {(N, T)} like pred's "
+                             f"first two axes (pred is {z.shape}), got {target.shape}.")
+        if mask is None:
+            mask = np.ones((N, T), dtype=bool)
+        else:
+            check_plain_array(mask, "mask", where=where)
+            if mask.dtype != bool:
+                raise TypeError(f"{where}: mask must be boolean (True where a position "
+                                f"counts), got dtype {mask.dtype}. Use mask.astype(bool).")
+            if mask.shape != (N, T):
+                raise ValueError(f"{where}: mask must have shape {(N, T)} like target, got "
+                                 f"{mask.shape}.")
+        count = int(mask.sum())
+        if count == 0:
+            raise ValueError(f"{where}: the mask counts no position (all False): the mean "
+                             f"over zero characters is undefined.")
+        counted = target[mask]
+        if counted.min() < 0 or counted.max() >= V:
+            raise ValueError(f"{where}: target tokens must lie in [0, {V}) for {V} logits, "
+                             f"got values from {counted.min()} to {counted.max()} at "
+                             f"unmasked positions.")
+        safe_target = np.where(mask, target, 0)  # padding may hold any value; it is not read
+        shifted = z - z.max(axis=2, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+        log_probs = shifted - log_norm
+        picked = np.take_along_axis(log_probs, safe_target[..., None], axis=2)[..., 0]
+        self.total = float(-(picked * mask).sum())
+        self.count = count
+        probs = np.exp(log_probs)
+        self.probs = probs
+        grad = probs.copy()
+        np.put_along_axis(grad, safe_target[..., None],
+                          np.take_along_axis(grad, safe_target[..., None], axis=2) - 1.0, axis=2)
+        grad *= (mask / count)[..., None].astype(z.dtype, copy=False)
+        self._grad = grad
+        return self.total / count

@@ -200,3 +200,48 @@ class Adam:
         decay = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
         return (f"Adam(lr={self.lr}, beta1={self.beta1}, beta2={self.beta2}, eps={self.eps}"
                 f"{decay})")
+
+
+def clip_grad_norm(model: object, max_norm: float) -> float:
+    """Scale every gradient of ``model`` so that together they have norm at most ``max_norm``.
+
+    The global norm is ``sqrt(sum over all params of sum(g**2))``, all arrays as
+    one vector. When it exceeds ``max_norm``, every gradient is multiplied by the
+    same factor ``max_norm / norm``, in place: the update keeps its direction and
+    only its length is capped (clipping each array on its own would change the
+    direction). Call it between ``backward`` and ``optimizer.step``; it works on
+    whatever ``step`` takes (a Sequential, a layer or a list of layers), so a
+    training loop of one's own can use it as ``fit``'s optimisers do.
+
+    Parameters
+    ----------
+    model : Sequential, Layer or list of layers
+        Its layers' ``grads`` are scaled in place.
+    max_norm : float
+        > 0.
+
+    Returns
+    -------
+    float
+        The global norm before clipping (to log or plot: how often it is clipped).
+
+    Raises
+    ------
+    ValueError
+        If the norm is NaN or infinite (training has diverged: clipping cannot
+        give such a gradient a direction), or ``max_norm`` is not > 0.
+    """
+    max_norm = check_number(max_norm, "max_norm", where="clip_grad_norm", low=0.0,
+                            low_open=True)
+    grads = [g for _, _, g in _params_and_grads(model)]
+    norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
+    if not np.isfinite(norm):
+        raise ValueError(f"clip_grad_norm: the gradients' global norm is {norm} (a NaN or an "
+                         f"infinite gradient): training has diverged before clipping could "
+                         f"help. Lower the learning rate, or clip with a smaller max_norm "
+                         f"from the start.")
+    if norm > max_norm:
+        scale = max_norm / norm
+        for g in grads:
+            g *= scale
+    return norm

@@ -170,3 +170,46 @@ def test_idx_parser_checks_magic_and_size():
         parse_idx(good[:-2], 2049)
     with pytest.raises(DataFileError, match="shorter than the IDX header"):
         parse_idx(b"\x00\x00", 2049)
+
+
+def test_words():
+    from course_lib.data import WORDS_COUNT, load_words
+    words = load_words()
+    assert len(words) == WORDS_COUNT == 63875 and len(set(words)) == len(words)
+    assert all(w.isascii() and w.isalpha() and w.islower() for w in words)
+    assert words[0] == "a" and "zebra" in words
+
+
+def test_split_words_is_fixed_and_disjoint():
+    from course_lib.data import load_words, split_words
+    words = load_words()
+    train, val, test = split_words(words)
+    assert (len(train), len(val), len(test)) == (51099, 6388, 6388)
+    assert not (set(train) & set(val)) and not (set(train) & set(test)) and not (set(val) & set(test))
+    assert sorted(train + val + test) == sorted(words)
+    assert split_words(words) == (train, val, test)  # the same seed, the same split
+    assert split_words(words, seed=1)[1] != val
+    with pytest.raises(ValueError, match="sum to 1"):
+        split_words(words, (0.8, 0.1, 0.2))
+    with pytest.raises(TypeError, match="list of strings"):
+        split_words("abc")
+    with pytest.raises(ValueError, match="too few"):
+        split_words(["a", "b"])
+
+
+def test_words_missing_or_corrupt(data_copy):
+    from course_lib.data import load_words
+    path = data_copy / "words/american-english"
+    path.write_bytes(path.read_bytes().replace(b"zebra\n", b"zebre\n"))
+    with pytest.raises(DataFileError, match=r"american-english is corrupt: SHA-256"):
+        load_words()
+    path.unlink()
+    with pytest.raises(DataFileError, match=r"Data file not found: .*american-english"):
+        load_words()
+
+
+def test_words_with_windows_line_endings_load(data_copy):
+    from course_lib.data import load_words
+    path = data_copy / "words/american-english"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert len(load_words()) == 63875

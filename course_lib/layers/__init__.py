@@ -24,6 +24,7 @@ The layers live in one module per family; import them from here, as the lessons 
 - :mod:`.core`: Layer, MatMul, BiasAdd, Dense, Identity, Sigmoid, Tanh, ReLU, Softmax, Flatten
 - :mod:`.conv`: Conv3x3, MaxPool2 and the im2col helpers
 - :mod:`.regularisation`: Dropout, BatchNorm
+- :mod:`.recurrent`: Embedding, RNN, LSTM, TimeDense (sequences, batch first)
 - :mod:`.attention`: LayerNorm, MultiHeadSelfAttention, PositionalEmbedding, FeedForward,
   TransformerBlock and the functions of attention (batch first, (N, T, D))
 """
@@ -35,11 +36,13 @@ from .conv import (Conv3x3, MaxPool2, add_patches_3x3, col2im_3x3, im2col_3x3,
                    patches_3x3)
 from .core import (BiasAdd, Dense, Flatten, Identity, Layer, MatMul, ReLU, Sigmoid, Softmax,
                    Tanh, sigmoid, softmax)
+from .recurrent import LSTM, RNN, Embedding, TimeDense
 from .regularisation import BatchNorm, Dropout
 
 __all__ = ["Layer", "MatMul", "BiasAdd", "Dense", "Identity", "Sigmoid", "Tanh", "ReLU",
            "Softmax", "Flatten", "sigmoid", "softmax", "Conv3x3", "MaxPool2", "im2col_3x3",
            "col2im_3x3", "patches_3x3", "add_patches_3x3", "Dropout", "BatchNorm",
+           "Embedding", "RNN", "LSTM", "TimeDense",
            "LayerNorm", "MultiHeadSelfAttention", "PositionalEmbedding", "FeedForward",
            "TransformerBlock", "causal_mask", "scaled_dot_product_attention",
            "attention_backward", "split_heads", "merge_heads", "layer_norm_backward"]
