@@ -381,7 +381,8 @@ class Tensor:
                                                                       np.floating))
                                                  and not isinstance(exponent, bool)):
             raise TypeError(f"Tensor **: the exponent must be a number, got "
-                            f"{describe(exponent)}; for x**y with a tensor y use (y * x.log()).exp().")
+                            f"{describe(exponent)}; for x**y with a tensor y use "
+                            f"(y * x.log()).exp().")
         p = float(exponent)
         with _numerics(f"Tensor ** {exponent}"):
             out = self.data ** p
@@ -477,7 +478,7 @@ class Tensor:
 
     # -- softmax along an axis ------------------------------------------------------------
     def softmax(self, axis: int = -1) -> "Tensor":
-        """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum so that exp never overflows."""
+        """exp(x) / sum(exp(x)) along ``axis``, shifted by the maximum: exp never overflows."""
         axis = _axes(axis, self.ndim, "Tensor.softmax")
         e = np.exp(self.data - self.data.max(axis=axis, keepdims=True))
         y = e / e.sum(axis=axis, keepdims=True)
