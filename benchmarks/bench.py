@@ -9,7 +9,13 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+4. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
+   TransformerBlock(48, 4 heads), LayerNorm, TimeDense; batch 64 words, float32, SGD):
+   seconds per epoch of 12,800 training words against the same maths in
+   ``benchmarks/reference.py``, and, where the scratch environment .venv-ref (`make
+   test-independent`) exists, one causal multi-head attention training step against
+   PyTorch-CPU's (``benchmarks/torch_attention.py``; PyTorch is not a course dependency);
+5. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -39,9 +45,11 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from course_lib.data import load_mnist
-from course_lib.layers import Conv3x3, Dense, Flatten, MaxPool2, ReLU
-from course_lib.losses import SoftmaxCrossEntropyLoss
+from course_lib.data import load_mnist, load_words, split_words
+from course_lib.layers import (Conv3x3, Dense, Embedding, Flatten, LayerNorm, MaxPool2,
+                               PositionalEmbedding, ReLU, TimeDense, TransformerBlock)
+from course_lib.losses import SequenceCrossEntropyLoss, SoftmaxCrossEntropyLoss
+from course_lib.text import VOCAB_SIZE, encode_words
 from course_lib.model import Sequential
 from course_lib.naive import (conv3x3_backward_naive, conv3x3_forward_naive,
                               maxpool2_backward_naive, maxpool2_forward_naive)
@@ -58,8 +66,11 @@ LR = 0.01
 GOALS = {
     "mlp_ratio": 1.2,        # course_lib epoch / reference epoch, at most
     "cnn_ratio": 1.2,
+    "transformer_ratio": 1.2,
+    "attention_vs_torch": 1.5,  # an aim, not a course goal: PyTorch is not a dependency
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
-    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0},
+    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
+                         "10_attention_transformer.ipynb": 120.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
 
@@ -240,6 +251,74 @@ def bench_cnn(epochs: int, n: int | None, naive_images: int, clock: str) -> dict
             "conv_speedup": statistics.median(naive_samples) / statistics.median(vec_per_image)}
 
 
+TRANSFORMER = {"dim": 48, "heads": 4, "blocks": 2, "batch": 64}
+
+
+def transformer_model(max_len: int) -> Sequential:
+    """Lesson 10's model, drawn from one generator in the order reference.transformer_init draws."""
+    rng = np.random.default_rng(0)
+    D = TRANSFORMER["dim"]
+    layers = [Embedding(VOCAB_SIZE, D, rng=rng), PositionalEmbedding(max_len, D, rng=rng)]
+    layers += [TransformerBlock(D, TRANSFORMER["heads"], causal=True, rng=rng)
+               for _ in range(TRANSFORMER["blocks"])]
+    layers += [LayerNorm(D), TimeDense(D, VOCAB_SIZE, rng=rng)]
+    return Sequential(layers).astype(np.float32)
+
+
+def word_batches(n_words: int) -> tuple[list, int]:
+    """The first n_words training words (lesson 10's split) as encoded batches of 64, and T_max."""
+    train, val, test = split_words(load_words())
+    max_len = max(len(w) for w in train + val + test) + 1
+    words, b = train[:n_words], TRANSFORMER["batch"]
+    return [encode_words(words[i:i + b]) for i in range(0, len(words) - b + 1, b)], max_len
+
+
+def transformer_lib_epoch(model: Sequential, batches: list, seed: int) -> dict:
+    """One epoch of course_lib: forward, masked loss, backward, SGD; batches in a seeded order."""
+    loss, optimizer = SequenceCrossEntropyLoss(), SGD(LR)
+    with Clock() as clock:
+        for i in np.random.default_rng(seed).permutation(len(batches)):
+            x, y, m = batches[i]
+            loss.forward(model.forward(x), y, m)
+            model.backward(loss.backward(), input_grad=False)
+            optimizer.step(model)
+    return clock.seconds
+
+
+def transformer_reference_epoch(params: list, batches: list, seed: int) -> dict:
+    with Clock() as clock:
+        for i in np.random.default_rng(seed).permutation(len(batches)):
+            x, y, m = batches[i]
+            reference.transformer_step(params, x, y, m, TRANSFORMER["heads"], LR)
+    return clock.seconds
+
+
+def torch_attention_step() -> dict | None:
+    """benchmarks/torch_attention.py in .venv-ref (PyTorch), or None where there is none."""
+    python = ROOT / ".venv-ref" / "bin" / "python"
+    if not python.exists():
+        return None
+    result = subprocess.run([str(python), str(ROOT / "benchmarks" / "torch_attention.py")],
+                            cwd=ROOT, capture_output=True, text=True)
+    if result.returncode:
+        return {"error": result.stderr.strip().splitlines()[-1:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def bench_transformer(epochs: int, n_words: int, clock: str) -> dict:
+    batches, max_len = word_batches(n_words)
+    lib = transformer_model(max_len)
+    ref = reference.transformer_init(VOCAB_SIZE, TRANSFORMER["dim"], TRANSFORMER["heads"],
+                                     TRANSFORMER["blocks"], max_len, np.random.default_rng(0))
+    samples, medians = side_by_side({
+        "course_lib": lambda e: transformer_lib_epoch(lib, batches, e),
+        "reference": lambda e: transformer_reference_epoch(ref, batches, e),
+    }, epochs, clock)
+    return {"words": len(batches) * TRANSFORMER["batch"], "seconds_per_epoch": samples,
+            "ratio": medians["course_lib"] / medians["reference"],
+            "torch_attention": torch_attention_step()}
+
+
 def profile_epochs(n: int) -> dict[str, str]:
     """cProfile's top functions (own time) of one course_lib epoch of the MLP and of the CNN."""
     out = {}
@@ -324,8 +403,30 @@ def report(r: dict) -> str:
         f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
         f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
     ]
+    t = r["transformer"]
+    lines += ["", f"4. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
+                  f"heads, {TRANSFORMER['blocks']} blocks, batch {TRANSFORMER['batch']} words, "
+                  f"float32, SGD): one epoch of {t['words']:,} words"]
+    for name, stats in t["seconds_per_epoch"].items():
+        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
+        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    goal = GOALS["transformer_ratio"]
+    lines.append(f"   course_lib / reference ({r['clock']} time): {t['ratio']:.2f}x  "
+                 f"[goal <= {goal}x: {verdict(t['ratio'] <= goal)}]")
+    ta = t["torch_attention"]
+    if ta is None:
+        lines.append("   causal attention step vs PyTorch-CPU: skipped (no .venv-ref: "
+                     "`make test-independent` creates it)")
+    elif "error" in ta:
+        lines.append(f"   causal attention step vs PyTorch-CPU: failed: {ta['error']}")
+    else:
+        lines.append(f"   causal attention step {tuple(ta['shape'])}, {ta['heads']} heads, "
+                     f"forward + backward, CPU time: course_lib {ta['course_lib_ms']:.2f} ms, "
+                     f"torch {ta['torch']} {ta['torch_ms']:.2f} ms: {ta['ratio']:.2f}x  "
+                     f"[aim <= {GOALS['attention_vs_torch']}x: "
+                     f"{verdict(ta['ratio'] <= GOALS['attention_vs_torch'])}]")
     if "course" in r:
-        lines += ["", "4. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "5. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -371,6 +472,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["transformer"] = bench_transformer(epochs, 3200 if args.quick else 12800, clock)
         if args.profile:
             results["profile_images"] = 6000 if args.quick else 12800
             results["profile"] = profile_epochs(results["profile_images"])
