@@ -9,13 +9,16 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
+4. the lesson-09 character model Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27)
+   (masked sequence cross-entropy, SGD, float32): one epoch over the training words in
+   batches of 128 words of similar length, the lesson's batches, the same way;
+5. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
    TransformerBlock(48, 4 heads), LayerNorm, TimeDense; batch 64 words, float32, SGD):
    seconds per epoch of 12,800 training words against the same maths in
    ``benchmarks/reference.py``, and, where the scratch environment .venv-ref (`make
    test-independent`) exists, one causal multi-head attention training step against
    PyTorch-CPU's (``benchmarks/torch_attention.py``; PyTorch is not a course dependency);
-5. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+6. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -46,8 +49,9 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from course_lib.data import load_mnist, load_words, split_words
-from course_lib.layers import (Conv3x3, Dense, Embedding, Flatten, LayerNorm, MaxPool2,
-                               PositionalEmbedding, ReLU, TimeDense, TransformerBlock)
+from course_lib.layers import (LSTM, Conv3x3, Dense, Embedding, Flatten, LayerNorm,
+                               MaxPool2, PositionalEmbedding, ReLU, TimeDense,
+                               TransformerBlock)
 from course_lib.losses import SequenceCrossEntropyLoss, SoftmaxCrossEntropyLoss
 from course_lib.text import VOCAB_SIZE, encode_words
 from course_lib.model import Sequential
@@ -66,10 +70,12 @@ LR = 0.01
 GOALS = {
     "mlp_ratio": 1.2,        # course_lib epoch / reference epoch, at most
     "cnn_ratio": 1.2,
+    "lstm_ratio": 1.2,
     "transformer_ratio": 1.2,
     "attention_vs_torch": 1.5,  # an aim, not a course goal: PyTorch is not a dependency
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
     "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
+                         "09_rnn_language_model.ipynb": 120.0,
                          "10_attention_transformer.ipynb": 120.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
@@ -251,6 +257,58 @@ def bench_cnn(epochs: int, n: int | None, naive_images: int, clock: str) -> dict
             "conv_speedup": statistics.median(naive_samples) / statistics.median(vec_per_image)}
 
 
+LSTM_SIZES = (VOCAB_SIZE, 16, 64)  # vocabulary, embedding, hidden: lesson 09's LSTM
+
+
+def word_batches(n: int | None, batch: int = 128) -> list[tuple[np.ndarray, ...]]:
+    """Lesson 09's training words as (inputs, targets, mask) batches of similar length."""
+    words = split_words(load_words(), seed=0)[0][:n]
+    rng = np.random.default_rng(0)
+    order = sorted(range(len(words)), key=lambda i: (len(words[i]), rng.random()))
+    return [encode_words([words[i] for i in order[k:k + batch]])
+            for k in range(0, len(order), batch)]
+
+
+def lstm_model() -> Sequential:
+    V, E, H = LSTM_SIZES
+    return Sequential([Embedding(V, E, rng=0, dtype=np.float32),
+                       LSTM(E, H, rng=1, dtype=np.float32),
+                       TimeDense(H, V, rng=2, dtype=np.float32)])
+
+
+def lstm_lib_epoch(model: Sequential, batches: list) -> dict:
+    """One epoch of course_lib's layers and loss, with SGD (the loop the lesson writes)."""
+    loss, opt = SequenceCrossEntropyLoss(), SGD(LR)
+    with Clock() as clock:
+        for x, y, mask in batches:
+            loss.forward(model.forward(x), y, mask)
+            model.backward(loss.backward(), input_grad=False)
+            opt.step(model)
+    return clock.seconds
+
+
+def lstm_reference_epoch(params: list, batches: list) -> dict:
+    with Clock() as clock:
+        for x, y, mask in batches:
+            reference.lstm_step(params, x, y, mask, LR)
+    return clock.seconds
+
+
+def bench_lstm(epochs: int, n: int | None, clock: str) -> dict:
+    batches = word_batches(n)
+    lib = lstm_model()
+    ref = reference.lstm_init(*LSTM_SIZES, np.random.default_rng(0))
+    samples, medians = side_by_side({
+        "course_lib": lambda e: lstm_lib_epoch(lib, batches),
+        "reference": lambda e: lstm_reference_epoch(ref, batches),
+    }, epochs, clock)
+    steps = len(batches)
+    return {"words": sum(len(b[0]) for b in batches), "steps": steps,
+            "seconds_per_epoch": samples,
+            "ms_per_step": {name: 1000 * m / steps for name, m in medians.items()},
+            "ratio": medians["course_lib"] / medians["reference"]}
+
+
 TRANSFORMER = {"dim": 48, "heads": 4, "blocks": 2, "batch": 64}
 
 
@@ -265,7 +323,7 @@ def transformer_model(max_len: int) -> Sequential:
     return Sequential(layers).astype(np.float32)
 
 
-def word_batches(n_words: int) -> tuple[list, int]:
+def transformer_batches(n_words: int) -> tuple[list, int]:
     """The first n_words training words (lesson 10's split) as encoded batches of 64, and T_max."""
     train, val, test = split_words(load_words())
     max_len = max(len(w) for w in train + val + test) + 1
@@ -306,7 +364,7 @@ def torch_attention_step() -> dict | None:
 
 
 def bench_transformer(epochs: int, n_words: int, clock: str) -> dict:
-    batches, max_len = word_batches(n_words)
+    batches, max_len = transformer_batches(n_words)
     lib = transformer_model(max_len)
     ref = reference.transformer_init(VOCAB_SIZE, TRANSFORMER["dim"], TRANSFORMER["heads"],
                                      TRANSFORMER["blocks"], max_len, np.random.default_rng(0))
@@ -403,8 +461,21 @@ def report(r: dict) -> str:
         f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
         f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
     ]
+    if "lstm" in r:
+        m = r["lstm"]
+        lines += ["", f"4. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
+                      f"SGD, float32: one epoch of {m['words']:,} words in {m['steps']} "
+                      f"batches of 128"]
+        for name, stats in m["seconds_per_epoch"].items():
+            lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
+            lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+        lines.append(f"   per training step ({r['clock']} time): " + ", ".join(
+            f"{name} {ms:.2f} ms" for name, ms in m["ms_per_step"].items()))
+        goal = GOALS["lstm_ratio"]
+        lines.append(f"   course_lib / reference ({r['clock']} time): {m['ratio']:.2f}x  "
+                     f"[goal <= {goal}x: {verdict(m['ratio'] <= goal)}]")
     t = r["transformer"]
-    lines += ["", f"4. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
+    lines += ["", f"5. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
                   f"heads, {TRANSFORMER['blocks']} blocks, batch {TRANSFORMER['batch']} words, "
                   f"float32, SGD): one epoch of {t['words']:,} words"]
     for name, stats in t["seconds_per_epoch"].items():
@@ -426,7 +497,7 @@ def report(r: dict) -> str:
                      f"[aim <= {GOALS['attention_vs_torch']}x: "
                      f"{verdict(ta['ratio'] <= GOALS['attention_vs_torch'])}]")
     if "course" in r:
-        lines += ["", "5. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "6. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -472,6 +543,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["lstm"] = bench_lstm(epochs, 6400 if args.quick else None, clock)
         results["transformer"] = bench_transformer(epochs, 3200 if args.quick else 12800, clock)
         if args.profile:
             results["profile_images"] = 6000 if args.quick else 12800

@@ -94,6 +94,90 @@ def cnn_step(params: list, x: np.ndarray, y: np.ndarray, lr: float) -> float:
     return loss
 
 
+def lstm_init(vocab: int, embed: int, hidden: int, rng: np.random.Generator,
+              dtype=np.float32) -> list:
+    """[W_emb (V, E), Wx (E, 4H), Wh (H, 4H), b (4H,), Wy (H, V), by (V,)], gates i, f, g, o."""
+    bound, out_bound = 1 / np.sqrt(hidden), 1 / np.sqrt(hidden)
+    return [rng.standard_normal((vocab, embed)).astype(dtype),
+            rng.uniform(-bound, bound, (embed, 4 * hidden)).astype(dtype),
+            rng.uniform(-bound, bound, (hidden, 4 * hidden)).astype(dtype),
+            rng.uniform(-bound, bound, 4 * hidden).astype(dtype),
+            rng.uniform(-out_bound, out_bound, (hidden, vocab)).astype(dtype),
+            rng.uniform(-out_bound, out_bound, vocab).astype(dtype)]
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+def lstm_step(params: list, x: np.ndarray, y: np.ndarray, mask: np.ndarray, lr: float) -> float:
+    """One SGD step of Embedding -> LSTM -> Dense at every step, masked cross-entropy.
+
+    x, y (N, T) tokens, mask (N, T) bool: the lesson-09 character model's training step.
+    """
+    W_emb, Wx, Wh, b, Wy, by = params
+    N, T = x.shape
+    H = Wh.shape[0]
+    e = W_emb[x]                                                  # (N, T, E)
+    ax = (e.reshape(N * T, -1) @ Wx + b).reshape(N, T, 4 * H)
+    z = np.empty((N, T, 4 * H), dtype=e.dtype)                   # gates after nonlinearity
+    c = np.empty((N, T, H), dtype=e.dtype)
+    h = np.empty((N, T, H), dtype=e.dtype)
+    h_t = np.zeros((N, H), dtype=e.dtype)
+    c_t = np.zeros((N, H), dtype=e.dtype)
+    for t in range(T):
+        a = ax[:, t] + h_t @ Wh
+        z[:, t, :2 * H] = _sigmoid(a[:, :2 * H])
+        z[:, t, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
+        z[:, t, 3 * H:] = _sigmoid(a[:, 3 * H:])
+        c_t = z[:, t, H:2 * H] * c_t + z[:, t, :H] * z[:, t, 2 * H:3 * H]
+        h_t = z[:, t, 3 * H:] * np.tanh(c_t)
+        c[:, t], h[:, t] = c_t, h_t
+    logits = h.reshape(N * T, H) @ Wy + by
+    # masked softmax cross-entropy, mean over the real steps
+    flat_y, flat_m = y.reshape(-1), mask.reshape(-1)
+    s = logits - logits.max(axis=1, keepdims=True)
+    log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    count = flat_m.sum()
+    rows = np.arange(N * T)
+    loss = -float(log_p[rows, flat_y][flat_m].sum()) / count
+    g = np.exp(log_p)
+    g[rows, flat_y] -= 1
+    g *= (flat_m / count)[:, None].astype(g.dtype)
+    dWy, dby = h.reshape(N * T, H).T @ g, g.sum(axis=0)
+    dh_out = (g @ Wy.T).reshape(N, T, H)
+    # backpropagation through time
+    tanh_c = np.tanh(c)
+    da = np.empty_like(z)
+    dh_next = np.zeros((N, H), dtype=e.dtype)
+    dc_next = np.zeros((N, H), dtype=e.dtype)
+    zeros = np.zeros((N, H), dtype=e.dtype)
+    for t in range(T - 1, -1, -1):
+        i, f = z[:, t, :H], z[:, t, H:2 * H]
+        gg, o = z[:, t, 2 * H:3 * H], z[:, t, 3 * H:]
+        c_prev = c[:, t - 1] if t else zeros
+        dh = dh_out[:, t] + dh_next
+        dc = dc_next + dh * o * (1 - tanh_c[:, t] ** 2)
+        da[:, t, :H] = dc * gg * i * (1 - i)
+        da[:, t, H:2 * H] = dc * c_prev * f * (1 - f)
+        da[:, t, 2 * H:3 * H] = dc * i * (1 - gg ** 2)
+        da[:, t, 3 * H:] = dh * tanh_c[:, t] * o * (1 - o)
+        dc_next = dc * f
+        dh_next = da[:, t] @ Wh.T
+    h_prev = np.concatenate([np.zeros((N, 1, H), dtype=e.dtype), h[:, :-1]], axis=1)
+    da2 = da.reshape(N * T, 4 * H)
+    dWx = e.reshape(N * T, -1).T @ da2
+    dWh = h_prev.reshape(N * T, H).T @ da2
+    db = da2.sum(axis=0)
+    de = da2 @ Wx.T
+    dW_emb = np.zeros_like(W_emb)
+    np.add.at(dW_emb, x.reshape(-1), de)
+    for p, d in zip(params, (dW_emb, dWx, dWh, db, dWy, dby)):
+        p -= lr * d
+    return loss
+
+
 # --------------------------------------------------------------------------------------
 # Lesson 10: a causal character transformer (pre-LayerNorm blocks), one SGD step
 # --------------------------------------------------------------------------------------

@@ -31,14 +31,16 @@ def _layers_of(model: object) -> list:
                     f"got {type(model).__name__}.")
 
 
-def _params_and_grads(model: object) -> Iterator[tuple[tuple[int, str], np.ndarray, np.ndarray]]:
+def _params_and_grads(model: object, where: str = "optimizer.step"
+                      ) -> Iterator[tuple[tuple[int, str], np.ndarray, np.ndarray]]:
     """Yield ((layer index, name), param, grad) for a Sequential, a list of layers or one layer."""
     for i, layer in enumerate(_layers_of(model)):
         grads = getattr(layer, "grads", {})
         for name, param in getattr(layer, "params", {}).items():
             if name not in grads:
-                raise RuntimeError(f"optimizer.step: layer {i} ({layer!r}) has no gradient for "
-                                   f"{name!r}; call model.backward(loss.backward()) before step.")
+                raise RuntimeError(f"{where}: layer {i} ({layer!r}) has no gradient for "
+                                   f"{name!r}; call model.backward(loss.backward()) before "
+                                   f"{where.split('.')[-1]}.")
             yield (i, name), param, grads[name]
 
 
@@ -233,7 +235,7 @@ def clip_grad_norm(model: object, max_norm: float) -> float:
     """
     max_norm = check_number(max_norm, "max_norm", where="clip_grad_norm", low=0.0,
                             low_open=True)
-    grads = [g for _, _, g in _params_and_grads(model)]
+    grads = [g for _, _, g in _params_and_grads(model, where="clip_grad_norm")]
     norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in grads)))
     if not np.isfinite(norm):
         raise ValueError(f"clip_grad_norm: the gradients' global norm is {norm} (a NaN or an "

@@ -864,6 +864,71 @@ def cases() -> list[Case]:
     add(Case("fit(early_stopping=True)",
              lambda: _fit(early_stopping=True, validation_data=(X, y)), T,
              r"early_stopping.*True"))
+
+    # -- sequences (lesson 09): layers, the masked loss, clipping, words ------------------
+    from course_lib.layers import LSTM, RNN, Embedding, TimeDense
+    from course_lib.losses import SequenceCrossEntropyLoss
+    from course_lib.optim import clip_grad_norm
+    from course_lib.text import encode_words
+    seq = np.random.default_rng(0).standard_normal((2, 5, 3))
+    tokens = np.array([[0, 1, 2], [2, 1, 0]])
+    add(Case("Embedding(5, 2).forward(float tokens)",
+             lambda: Embedding(5, 2).forward(tokens.astype(float)), T, r"integer token indices"))
+    add(Case("Embedding(3, 2).forward(token 3)", lambda: Embedding(3, 2).forward(tokens + 1), V,
+             r"\[0, 3\).*from 1 to 3"))
+    add(Case("Embedding(5, 2).forward(list)", lambda: Embedding(5, 2).forward([[0, 1]]), T,
+             r"NumPy array, got list"))
+    add(Case("Embedding(0, 2)", lambda: Embedding(0, 2), V, r"num_embeddings.*0"))
+    add(Case("Embedding(5, 2).backward before forward",
+             lambda: Embedding(5, 2).backward(np.zeros((2, 3, 2))), R, r"forward before backward"))
+    add(Case("RNN(3, 4).forward(2-D x)", lambda: RNN(3, 4).forward(seq[:, 0]), V,
+             r"3-D \(batch first\)"))
+    add(Case("RNN(4, 4).forward(x with 3 features)", lambda: RNN(4, 4).forward(seq), V,
+             r"\(N, T, 4\).*3 features"))
+    add(Case("LSTM(3, 4).forward(int x)", lambda: LSTM(3, 4).forward(seq.astype(int)), T,
+             r"float32 or float64, got int64"))
+    add(Case("LSTM(3, 4).forward(x with NaN)",
+             lambda: LSTM(3, 4).forward(np.where(seq > 1, np.nan, seq)), V, r"NaN"))
+    add(Case('LSTM(3, "4")', lambda: LSTM(3, "4"), TV, r"hidden_size.*'4'"))
+    add(Case("LSTM(3, 4).forward(large x) stays finite",
+             lambda: LSTM(3, 4, rng=0).forward(seq * 1e4),
+             check=lambda h: bool(np.isfinite(h).all())))
+    add(Case("TimeDense(4, 2).forward(x with 3 features)", lambda: TimeDense(4, 2).forward(seq),
+             V, r"\(N, T, 4\), got \(2, 5, 3\)"))
+    z = np.zeros((2, 3, 4))
+    add(Case("SequenceCrossEntropyLoss: target token 4 of 4",
+             lambda: SequenceCrossEntropyLoss().forward(z, np.full((2, 3), 4)), V,
+             r"\[0, 4\).*from 4 to 4"))
+    add(Case("SequenceCrossEntropyLoss: float mask",
+             lambda: SequenceCrossEntropyLoss().forward(z, np.zeros((2, 3), int), np.ones((2, 3))),
+             T, r"mask must be boolean"))
+    add(Case("SequenceCrossEntropyLoss: all-False mask",
+             lambda: SequenceCrossEntropyLoss().forward(z, np.zeros((2, 3), int),
+                                                        np.zeros((2, 3), bool)), V,
+             r"counts no position"))
+    add(Case("SequenceCrossEntropyLoss: padding holds -1 (masked)",
+             lambda: SequenceCrossEntropyLoss().forward(z, np.array([[1, -1, -1], [2, 3, -1]]),
+                                                        np.array([[1, 0, 0], [1, 1, 0]], bool)),
+             check=lambda v: np.isclose(v, np.log(4))))
+    add(Case("SequenceCrossEntropyLoss: logits 1e4",
+             lambda: SequenceCrossEntropyLoss().forward(z + np.eye(4)[[0, 1, 2]] * 1e4,
+                                                        np.zeros((2, 3), int)),
+             check=lambda v: bool(np.isfinite(v))))
+    add(Case("clip_grad_norm(layer, 0)", lambda: clip_grad_norm(Dense(2, 2, rng=0), 0), V,
+             r"max_norm"))
+    add(Case("clip_grad_norm before backward", lambda: clip_grad_norm(Dense(2, 2, rng=0), 1.0), R,
+             r"no gradient"))
+    add(Case('clip_grad_norm(layer, "1")', lambda: clip_grad_norm(Dense(2, 2, rng=0), "1"), TV,
+             r"max_norm"))
+    add(Case('encode_words("cat")', lambda: encode_words("cat"), T, r"pass \[word\]"))
+    add(Case('encode_words(["Cat"])', lambda: encode_words(["Cat"]), V, r"lowercase a-z"))
+    add(Case('encode_words(["cat"], length=2)', lambda: encode_words(["cat"], length=2), V,
+             r"too short"))
+    add(Case("split_words(words, (0.5, 0.5, 0.5))",
+             lambda: data.split_words(["a", "b", "c"], (0.5, 0.5, 0.5)), V, r"sum to 1"))
+    add(Case("split_words(words, seed=-1)",
+             lambda: data.split_words(["a", "b", "c", "d"], (0.5, 0.25, 0.25), seed=-1), V,
+             r"seed"))
     return c
 
 

@@ -58,4 +58,5 @@ def test_autocrlf_clone_loads_every_data_set(crlf_clone, monkeypatch):
     images, labels = data.load_mnist("train")
     assert images.shape == (60000, 28, 28) and np.bincount(labels)[0] == 5923
     assert data.load_iris()[0].shape == (150, 4)
+    assert len(data.load_words()) == data.WORDS_COUNT
     assert data.load_digits()[0].shape == (1797, 64)

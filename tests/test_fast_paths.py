@@ -235,3 +235,30 @@ def test_the_layers_still_check_values_outside_a_model():
         with pytest.raises(ValueError, match="NaN|infinite"):
             layer.forward(x)
     assert issubclass(MaxPool2, Layer)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_an_lstm_language_model_step_equals_the_reference(dtype):
+    from course_lib.layers import LSTM, Embedding, TimeDense
+    from course_lib.losses import SequenceCrossEntropyLoss
+    from course_lib.text import encode_words
+
+    rng = np.random.default_rng(2)
+    params = reference.lstm_init(27, 5, 6, rng, dtype)
+    model = Sequential([Embedding(27, 5, dtype=dtype), LSTM(5, 6, dtype=dtype),
+                        TimeDense(6, 27, dtype=dtype)])
+    for layer, names, values in ((model.layers[0], ("W",), params[:1]),
+                                 (model.layers[1], ("Wx", "Wh", "b"), params[1:4]),
+                                 (model.layers[2], ("W", "b"), params[4:])):
+        for name, value in zip(names, values):
+            layer.params[name][...] = value
+    x, y, mask = encode_words(["cat", "zebra", "a", "bird"])
+    loss_fn = SequenceCrossEntropyLoss()
+    loss = loss_fn.forward(model.forward(x), y, mask)
+    model.backward(loss_fn.backward(), input_grad=False)
+    SGD(0.5).step(model)
+    ref_loss = reference.lstm_step(params, x, y, mask, 0.5)
+    assert loss == pytest.approx(ref_loss, rel=TOL[dtype])
+    for got, want in zip(params_of(model), params):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=TOL[dtype], atol=TOL[dtype])

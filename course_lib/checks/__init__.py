@@ -18,6 +18,7 @@ from .lesson04 import *  # noqa: F401,F403
 from .lesson05 import *  # noqa: F401,F403
 from .lesson06 import *  # noqa: F401,F403
 from .lesson07 import *  # noqa: F401,F403
+from .lesson09 import *  # noqa: F401,F403
 from .lesson10 import *  # noqa: F401,F403
 
 __all__ = ["PASSED", "ExerciseError", "Unchanged", "compare_arrays", "compare_scalar",

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..initializers import as_generator
 from ..validation import check_float_dtype, check_int, check_plain_array
-from .core import Layer, sigmoid
+from .core import Layer
 
 
 def _uniform(rng: np.random.Generator, shape: tuple[int, ...], hidden: int,
@@ -241,12 +241,20 @@ class LSTM(_Recurrent):
         h = np.empty((N, T, H), dtype=x.dtype)
         h_t = np.zeros((N, H), dtype=x.dtype)
         c_t = np.zeros((N, H), dtype=x.dtype)
+        # All four gates with one tanh: sigmoid(a) = tanh(a / 2) / 2 + 1 / 2 (which never
+        # overflows), so z = tanh(a * half) * half + shift, with half = 1/2 and shift = 1/2
+        # on the sigmoid gates i, f, o and half = 1, shift = 0 on the candidate g.
+        half = np.full(4 * H, 0.5, dtype=x.dtype)
+        half[2 * H:3 * H] = 1.0
+        shift = (1.0 - half).astype(x.dtype)
         for t in range(T):
-            a = a_x[:, t] + h_t @ Wh
             z = gates[:, t]
-            z[:, :2 * H] = sigmoid(a[:, :2 * H])
-            z[:, 2 * H:3 * H] = np.tanh(a[:, 2 * H:3 * H])
-            z[:, 3 * H:] = sigmoid(a[:, 3 * H:])
+            np.matmul(h_t, Wh, out=z)
+            z += a_x[:, t]
+            z *= half
+            np.tanh(z, out=z)
+            z *= half
+            z += shift
             c_t = z[:, H:2 * H] * c_t + z[:, :H] * z[:, 2 * H:3 * H]
             h_t = z[:, 3 * H:] * np.tanh(c_t)
             c[:, t], h[:, t] = c_t, h_t
@@ -260,26 +268,30 @@ class LSTM(_Recurrent):
         N, T, H = h.shape
         Wh_T = self.params["Wh"].T.astype(h.dtype, copy=False)
         tanh_c = np.tanh(c)
-        da = np.empty_like(gates)
+        i, f, g, o = (gates[..., k * H:(k + 1) * H] for k in range(4))
+        c_prev = np.concatenate([np.zeros((N, 1, H), dtype=c.dtype), c[:, :-1]], axis=1)
+        # Everything that does not depend on the gradient flowing back, for all steps at
+        # once: da_t = [dc * g i(1-i), dc * c_prev f(1-f), dc * i (1-g^2), dh * tanh(c) o(1-o)],
+        # so da_t = [dc, dc, dc, dh] * local_t, and dc = dc_next + dh * o (1 - tanh(c)^2).
+        local = np.concatenate([g * i * (1.0 - i), c_prev * f * (1.0 - f), i * (1.0 - g * g),
+                                tanh_c * o * (1.0 - o)], axis=2).reshape(N, T, 4, H)
+        o_slope = o * (1.0 - tanh_c * tanh_c)
+        da = np.empty((N, T, 4, H), dtype=h.dtype)
         dh_all = np.empty_like(h)
         dc_all = np.empty_like(c)
         dh_next = np.zeros((N, H), dtype=h.dtype)
         dc_next = np.zeros((N, H), dtype=h.dtype)
-        zeros = np.zeros((N, H), dtype=h.dtype)
         for t in range(T - 1, -1, -1):
-            z = gates[:, t]
-            i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-            c_prev = c[:, t - 1] if t > 0 else zeros
             dh = g_out[:, t] + dh_next
-            dc = dc_next + dh * o * (1.0 - tanh_c[:, t] * tanh_c[:, t])
+            dc = dh * o_slope[:, t]
+            dc += dc_next
             dh_all[:, t], dc_all[:, t] = dh, dc
             d = da[:, t]
-            d[:, :H] = dc * g * i * (1.0 - i)
-            d[:, H:2 * H] = dc * c_prev * f * (1.0 - f)
-            d[:, 2 * H:3 * H] = dc * i * (1.0 - g * g)
-            d[:, 3 * H:] = dh * tanh_c[:, t] * o * (1.0 - o)
-            dc_next = dc * f
-            dh_next = d @ Wh_T
+            np.multiply(local[:, t, :3], dc[:, None, :], out=d[:, :3])
+            np.multiply(local[:, t, 3], dh, out=d[:, 3])
+            dc_next = dc * f[:, t]
+            dh_next = d.reshape(N, 4 * H) @ Wh_T
+        da = da.reshape(N, T, 4 * H)
         self.grad_hidden, self.grad_cell = dh_all, dc_all
         h_prev = np.concatenate([np.zeros((N, 1, H), dtype=h.dtype), h[:, :-1]], axis=1)
         dx = self._parameter_grads(x, h_prev, da)
