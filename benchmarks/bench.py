@@ -9,7 +9,9 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+4. lesson 07's graph: one epoch of the digits MLP 64-89-10 (tanh, batch 32, float64, SGD
+   with momentum) trained by ``course_lib.autograd`` against the per-op ``Sequential``;
+5. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -39,8 +41,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from course_lib.data import load_mnist
-from course_lib.layers import Conv3x3, Dense, Flatten, MaxPool2, ReLU
+from course_lib.autograd import Tensor, no_grad, softmax_cross_entropy
+from course_lib.data import load_digits, load_mnist
+from course_lib.layers import Conv3x3, Dense, Flatten, MaxPool2, ReLU, Tanh
 from course_lib.losses import SoftmaxCrossEntropyLoss
 from course_lib.model import Sequential
 from course_lib.naive import (conv3x3_backward_naive, conv3x3_forward_naive,
@@ -59,7 +62,9 @@ GOALS = {
     "mlp_ratio": 1.2,        # course_lib epoch / reference epoch, at most
     "cnn_ratio": 1.2,
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
-    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0},
+    "autograd_ratio": 4.0,   # lesson 07: Tensor epoch / Sequential epoch, at most
+    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
+                         "07_autograd.ipynb": 60.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
 
@@ -240,6 +245,59 @@ def bench_cnn(epochs: int, n: int | None, naive_images: int, clock: str) -> dict
             "conv_speedup": statistics.median(naive_samples) / statistics.median(vec_per_image)}
 
 
+def bench_autograd(epochs: int, clock: str) -> dict:
+    """Lesson 07: the digits MLP trained by the recorded graph against the per-op Sequential.
+
+    Both sides start from the same weights and take the same batches and the same
+    momentum update (the lesson's recipe), so only the way the gradient is computed
+    differs: lesson 01's layers chained by hand, or the same layers as graph nodes.
+    """
+    X, y = load_digits()
+    std = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    init = np.random.default_rng(0)
+    model = Sequential([Dense(64, 89, init="glorot", rng=init), Tanh(),
+                        Dense(89, 10, init="glorot", rng=init)])
+    optimizer, loss_fn = SGD(0.05, momentum=0.9), SoftmaxCrossEntropyLoss()
+    params = [Tensor(layer.params[k].copy(), requires_grad=True)
+              for layer in (model.layers[0], model.layers[2]) for k in ("W", "b")]
+    velocity = [np.zeros_like(p.data) for p in params]
+
+    def batches(seed: int):
+        order = np.random.default_rng(seed).permutation(len(X))
+        return [(X[order[i:i + 32]], y[order[i:i + 32]]) for i in range(0, len(X), 32)]
+
+    def sequential_epoch(seed: int) -> dict:
+        data = batches(seed)
+        with Clock() as c:
+            for xb, yb in data:
+                loss_fn.forward(model.forward(xb), yb)
+                model.backward(loss_fn.backward())
+                optimizer.step(model)
+        return c.seconds
+
+    def autograd_epoch(seed: int) -> dict:
+        data = batches(seed)
+        W1, b1, W2, b2 = params
+        with Clock() as c:
+            for xb, yb in data:
+                loss = softmax_cross_entropy((Tensor(xb) @ W1 + b1).tanh() @ W2 + b2, yb)
+                for p in params:
+                    p.grad = None
+                loss.backward()
+                with no_grad():
+                    for p, v in zip(params, velocity):
+                        v *= 0.9
+                        v -= 0.05 * p.grad
+                        p.data += v
+        return c.seconds
+
+    samples, medians = side_by_side({"Sequential": sequential_epoch,
+                                     "autograd": autograd_epoch}, epochs, clock)
+    return {"images": len(X), "seconds_per_epoch": samples,
+            "ratio": medians["autograd"] / medians["Sequential"]}
+
+
 def profile_epochs(n: int) -> dict[str, str]:
     """cProfile's top functions (own time) of one course_lib epoch of the MLP and of the CNN."""
     out = {}
@@ -324,8 +382,17 @@ def report(r: dict) -> str:
         f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
         f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
     ]
+    a = r["autograd"]
+    lines += ["", f"4. Lesson 07: digits MLP 64-89-10 tanh, batch 32, float64, one epoch of "
+                  f"{a['images']:,} images"]
+    for name, stats in a["seconds_per_epoch"].items():
+        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
+        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    lines.append(f"   autograd / Sequential ({r['clock']} time): {a['ratio']:.2f}x  "
+                 f"[goal <= {GOALS['autograd_ratio']}x: "
+                 f"{verdict(a['ratio'] <= GOALS['autograd_ratio'])}]")
     if "course" in r:
-        lines += ["", "4. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "5. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -371,6 +438,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["autograd"] = bench_autograd(3 if args.quick else max(epochs, 5), clock)
         if args.profile:
             results["profile_images"] = 6000 if args.quick else 12800
             results["profile"] = profile_epochs(results["profile_images"])
