@@ -375,9 +375,10 @@ def draw_graph(root: object, *, ax: plt.Axes | None = None) -> plt.Axes:
     """Draw the graph ``root`` was computed from, leaves on the left, ``root`` on the right.
 
     A node is anything with ``parents`` (or ``_parents``), a tuple of nodes; its label
-    is its ``name``, else its ``op`` (``_op``), with its value's shape. A node's column
-    is the length of the longest path from a leaf to it, so every arrow points right;
-    arrows go from a parent to the node computed from it. Leaves are shaded.
+    is its ``name``, else its ``op`` (``_op``), with its value's shape. Leaves (shaded)
+    are in the first column, the root in the last, every other node as far right as
+    the nodes that use it allow, so every arrow, from a parent to the node computed
+    from it, points right.
     """
     nodes, stack, seen = [], [root], set()
     while stack:
@@ -386,15 +387,20 @@ def draw_graph(root: object, *, ax: plt.Axes | None = None) -> plt.Axes:
             seen.add(id(node))
             nodes.append(node)
             stack.extend(_graph_parents(node))
-    depth: dict[int, int] = {}
+    # A node's distance from the root along its longest path to it: each interior node
+    # sits as far right as its uses allow, next to the node that uses it; leaves at the left.
+    height = {id(root): 0}
     for _ in nodes:  # relax until stable: at most one pass per node
         changed = False
         for node in nodes:
-            d = 1 + max((depth.get(id(p), 0) for p in _graph_parents(node)), default=-1)
-            if depth.get(id(node)) != d:
-                depth[id(node)], changed = d, True
+            for parent in _graph_parents(node):
+                h = height.get(id(node), 0) + 1
+                if height.get(id(parent), -1) < h:
+                    height[id(parent)], changed = h, True
         if not changed:
             break
+    top = max(height.values())
+    depth = {id(n): 0 if not _graph_parents(n) else top - height[id(n)] for n in nodes}
     columns: dict[int, list] = {}
     for node in reversed(nodes):
         columns.setdefault(depth[id(node)], []).append(node)
