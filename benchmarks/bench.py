@@ -9,16 +9,18 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. the lesson-09 character model Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27)
+4. lesson 07's graph: one epoch of the digits MLP 64-89-10 (tanh, batch 32, float64, SGD
+   with momentum) trained by ``course_lib.autograd`` against the per-op ``Sequential``;
+5. the lesson-09 character model Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27)
    (masked sequence cross-entropy, SGD, float32): one epoch over the training words in
    batches of 128 words of similar length, the lesson's batches, the same way;
-5. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
+6. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
    TransformerBlock(48, 4 heads), LayerNorm, TimeDense; batch 64 words, float32, SGD):
    seconds per epoch of 12,800 training words against the same maths in
    ``benchmarks/reference.py``, and, where the scratch environment .venv-ref (`make
    test-independent`) exists, one causal multi-head attention training step against
    PyTorch-CPU's (``benchmarks/torch_attention.py``; PyTorch is not a course dependency);
-6. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+7. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -48,9 +50,10 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from course_lib.data import load_mnist, load_words, split_words
+from course_lib.autograd import Tensor, no_grad, softmax_cross_entropy
+from course_lib.data import load_digits, load_mnist, load_words, split_words
 from course_lib.layers import (LSTM, Conv3x3, Dense, Embedding, Flatten, LayerNorm,
-                               MaxPool2, PositionalEmbedding, ReLU, TimeDense,
+                               MaxPool2, PositionalEmbedding, ReLU, Tanh, TimeDense,
                                TransformerBlock)
 from course_lib.losses import SequenceCrossEntropyLoss, SoftmaxCrossEntropyLoss
 from course_lib.text import VOCAB_SIZE, encode_words
@@ -74,8 +77,9 @@ GOALS = {
     "transformer_ratio": 1.2,
     "attention_vs_torch": 1.5,  # an aim, not a course goal: PyTorch is not a dependency
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
+    "autograd_ratio": 4.0,   # lesson 07: Tensor epoch / Sequential epoch, at most
     "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
-                         "09_rnn_language_model.ipynb": 120.0,
+                         "07_autograd.ipynb": 60.0, "09_rnn_language_model.ipynb": 120.0,
                          "10_attention_transformer.ipynb": 120.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
@@ -255,6 +259,59 @@ def bench_cnn(epochs: int, n: int | None, naive_images: int, clock: str) -> dict
             "conv_pool_seconds_per_image": {"naive": summarize(naive_samples),
                                             "vectorised_batch32": summarize(vec_per_image)},
             "conv_speedup": statistics.median(naive_samples) / statistics.median(vec_per_image)}
+
+
+def bench_autograd(epochs: int, clock: str) -> dict:
+    """Lesson 07: the digits MLP trained by the recorded graph against the per-op Sequential.
+
+    Both sides start from the same weights and take the same batches and the same
+    momentum update (the lesson's recipe), so only the way the gradient is computed
+    differs: lesson 01's layers chained by hand, or the same layers as graph nodes.
+    """
+    X, y = load_digits()
+    std = X.std(axis=0)
+    X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    init = np.random.default_rng(0)
+    model = Sequential([Dense(64, 89, init="glorot", rng=init), Tanh(),
+                        Dense(89, 10, init="glorot", rng=init)])
+    optimizer, loss_fn = SGD(0.05, momentum=0.9), SoftmaxCrossEntropyLoss()
+    params = [Tensor(layer.params[k].copy(), requires_grad=True)
+              for layer in (model.layers[0], model.layers[2]) for k in ("W", "b")]
+    velocity = [np.zeros_like(p.data) for p in params]
+
+    def batches(seed: int):
+        order = np.random.default_rng(seed).permutation(len(X))
+        return [(X[order[i:i + 32]], y[order[i:i + 32]]) for i in range(0, len(X), 32)]
+
+    def sequential_epoch(seed: int) -> dict:
+        data = batches(seed)
+        with Clock() as c:
+            for xb, yb in data:
+                loss_fn.forward(model.forward(xb), yb)
+                model.backward(loss_fn.backward())
+                optimizer.step(model)
+        return c.seconds
+
+    def autograd_epoch(seed: int) -> dict:
+        data = batches(seed)
+        W1, b1, W2, b2 = params
+        with Clock() as c:
+            for xb, yb in data:
+                loss = softmax_cross_entropy((Tensor(xb) @ W1 + b1).tanh() @ W2 + b2, yb)
+                for p in params:
+                    p.grad = None
+                loss.backward()
+                with no_grad():
+                    for p, v in zip(params, velocity):
+                        v *= 0.9
+                        v -= 0.05 * p.grad
+                        p.data += v
+        return c.seconds
+
+    samples, medians = side_by_side({"Sequential": sequential_epoch,
+                                     "autograd": autograd_epoch}, epochs, clock)
+    return {"images": len(X), "seconds_per_epoch": samples,
+            "ratio": medians["autograd"] / medians["Sequential"]}
 
 
 LSTM_SIZES = (VOCAB_SIZE, 16, 64)  # vocabulary, embedding, hidden: lesson 09's LSTM
@@ -461,9 +518,18 @@ def report(r: dict) -> str:
         f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
         f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
     ]
+    a = r["autograd"]
+    lines += ["", f"4. Lesson 07: digits MLP 64-89-10 tanh, batch 32, float64, one epoch of "
+                  f"{a['images']:,} images"]
+    for name, stats in a["seconds_per_epoch"].items():
+        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
+        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    lines.append(f"   autograd / Sequential ({r['clock']} time): {a['ratio']:.2f}x  "
+                 f"[goal <= {GOALS['autograd_ratio']}x: "
+                 f"{verdict(a['ratio'] <= GOALS['autograd_ratio'])}]")
     if "lstm" in r:
         m = r["lstm"]
-        lines += ["", f"4. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
+        lines += ["", f"5. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
                       f"SGD, float32: one epoch of {m['words']:,} words in {m['steps']} "
                       f"batches of 128"]
         for name, stats in m["seconds_per_epoch"].items():
@@ -475,7 +541,7 @@ def report(r: dict) -> str:
         lines.append(f"   course_lib / reference ({r['clock']} time): {m['ratio']:.2f}x  "
                      f"[goal <= {goal}x: {verdict(m['ratio'] <= goal)}]")
     t = r["transformer"]
-    lines += ["", f"5. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
+    lines += ["", f"6. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
                   f"heads, {TRANSFORMER['blocks']} blocks, batch {TRANSFORMER['batch']} words, "
                   f"float32, SGD): one epoch of {t['words']:,} words"]
     for name, stats in t["seconds_per_epoch"].items():
@@ -497,7 +563,7 @@ def report(r: dict) -> str:
                      f"[aim <= {GOALS['attention_vs_torch']}x: "
                      f"{verdict(ta['ratio'] <= GOALS['attention_vs_torch'])}]")
     if "course" in r:
-        lines += ["", "6. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "7. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -543,6 +609,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["autograd"] = bench_autograd(3 if args.quick else max(epochs, 5), clock)
         results["lstm"] = bench_lstm(epochs, 6400 if args.quick else None, clock)
         results["transformer"] = bench_transformer(epochs, 3200 if args.quick else 12800, clock)
         if args.profile:

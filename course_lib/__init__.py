@@ -10,6 +10,7 @@ Modules, one idea each:
 - ``optim``: SGD (with momentum), SGDW (decoupled weight decay), Adam; L2 ``weight_decay``
 - ``train``: fit (with early stopping), evaluate, accuracy
 - ``gradcheck``: numerical gradients and relative errors
+- ``autograd``: Tensor, reverse-mode automatic differentiation with lesson 01's layers as nodes
 - ``data``: the data-set loaders (checksummed, offline)
 - ``initializers``: weight initialisation schemes (he, glorot, lecun, uniform, ...)
 - ``validation``: argument checks with messages naming expected vs got

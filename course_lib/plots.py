@@ -356,3 +356,72 @@ def filters_and_feature_maps(image: np.ndarray, filters: np.ndarray, maps: np.nd
         axes[row + 1, col].axis("off")
     fig.tight_layout()
     return fig
+
+
+def _graph_parents(node: object) -> tuple:
+    """A graph node's parents: ``.parents`` (the lesson's Var) or ``._parents`` (Tensor)."""
+    parents = getattr(node, "parents", None)
+    return tuple(getattr(node, "_parents", ()) if parents is None else parents)
+
+
+def _graph_label(node: object) -> str:
+    name = getattr(node, "name", "") or getattr(node, "op", "") or getattr(node, "_op", "")
+    value = getattr(node, "value", getattr(node, "data", None))
+    shape = np.shape(value) if value is not None else ()
+    return f"{name or 'const'}\n{shape}" if shape else (name or "const")
+
+
+def draw_graph(root: object, *, ax: plt.Axes | None = None) -> plt.Axes:
+    """Draw the graph ``root`` was computed from, leaves on the left, ``root`` on the right.
+
+    A node is anything with ``parents`` (or ``_parents``), a tuple of nodes; its label
+    is its ``name``, else its ``op`` (``_op``), with its value's shape. Leaves (shaded)
+    are in the first column, the root in the last, every other node as far right as
+    the nodes that use it allow, so every arrow, from a parent to the node computed
+    from it, points right.
+    """
+    nodes, stack, seen = [], [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            nodes.append(node)
+            stack.extend(_graph_parents(node))
+    # A node's distance from the root along its longest path to it: each interior node
+    # sits as far right as its uses allow, next to the node that uses it; leaves at the left.
+    height = {id(root): 0}
+    for _ in nodes:  # relax until stable: at most one pass per node
+        changed = False
+        for node in nodes:
+            for parent in _graph_parents(node):
+                h = height.get(id(node), 0) + 1
+                if height.get(id(parent), -1) < h:
+                    height[id(parent)], changed = h, True
+        if not changed:
+            break
+    top = max(height.values())
+    depth = {id(n): 0 if not _graph_parents(n) else top - height[id(n)] for n in nodes}
+    columns: dict[int, list] = {}
+    for node in reversed(nodes):
+        columns.setdefault(depth[id(node)], []).append(node)
+    xy = {}
+    for d, column in columns.items():
+        for i, node in enumerate(column):
+            xy[id(node)] = (d, (len(column) - 1) / 2 - i)
+    size = (1.6 * (len(columns) + 1), 0.9 * max(map(len, columns.values())) + 1)
+    ax = ax or plt.subplots(figsize=size)[1]
+    for node in nodes:
+        for parent in set(map(id, _graph_parents(node))):
+            ax.annotate("", xy=xy[id(node)], xytext=xy[parent],
+                        arrowprops={"arrowstyle": "->", "color": "0.4", "shrinkA": 22,
+                                    "shrinkB": 22})
+    for node in nodes:
+        leaf = not _graph_parents(node)
+        ax.text(*xy[id(node)], _graph_label(node), ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round", "facecolor": "0.85" if leaf else "white",
+                      "edgecolor": "0.3"})
+    ax.set_xlim(-0.6, max(columns) + 0.6)
+    heights = [y for _, y in xy.values()]
+    ax.set_ylim(min(heights) - 0.7, max(heights) + 0.7)
+    ax.axis("off")
+    return ax

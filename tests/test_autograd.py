@@ -537,3 +537,17 @@ def test_bad_input_gets_a_clear_error(build, error, match):
     t = Tensor(np.array([[0.5, 0.2, 0.1], [0.3, 0.6, 0.9]]), requires_grad=True)
     with pytest.raises(error, match=match):
         build(t)
+
+
+def test_draw_graph_shows_every_node_once(rng):
+    import matplotlib
+    matplotlib.use("Agg")
+    from course_lib import plots
+
+    x = Tensor(rng.standard_normal((2, 3)), name="x")
+    w = Tensor(rng.standard_normal(3), requires_grad=True, name="w")
+    loss = (x * w + w).tanh().sum()
+    ax = plots.draw_graph(loss)
+    labels = [t.get_text() for t in ax.texts if t.get_text()]  # not the arrows
+    assert len(labels) == 6  # x, w, *, +, tanh, sum
+    assert "x\n(2, 3)" in labels and "sum" in labels

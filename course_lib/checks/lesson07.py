@@ -368,13 +368,17 @@ def _first_slip(got, expected, slips, what: str) -> None:
 
 
 def _vjp_inputs(seed: int):
+    """Two (g, a, b) triples of 3x4 arrays; a and b away from 0 (|a|, |b| in [0.5, 2])."""
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((3, 4)), rng.uniform(0.5, 2.0, (3, 4)) * rng.choice([-1, 1], (3, 4)),
-             rng.uniform(0.5, 2.0, (3, 4)) * rng.choice([-1, 1], (3, 4))) for _ in range(2)]
+
+    def away_from_zero():
+        return rng.uniform(0.5, 2.0, (3, 4)) * rng.choice([-1, 1], (3, 4))
+
+    return [(rng.standard_normal((3, 4)), away_from_zero(), away_from_zero()) for _ in range(2)]
 
 
 def check_mul_div_vjp(mul_vjp, div_vjp) -> None:
-    """Check ``mul_vjp(g, a, b)`` and ``div_vjp(g, a, b)``: (grad_a, grad_b) of ``a * b``, ``a / b``.
+    """Check ``mul_vjp(g, a, b)`` and ``div_vjp(g, a, b)``: (grad_a, grad_b) of a * b, a / b.
 
     ``g`` is the gradient of the output; each function returns the pair of gradients
     with respect to ``a`` and ``b``, in the output's shape (the engine sums them back
