@@ -3,10 +3,10 @@
 Every file is checked against its SHA-256 before it is parsed; a missing or
 corrupt file raises :class:`DataFileError` naming the file, the data folder in
 use, and how to restore it (a command that works from any working directory).
-A text file (the Boston CSV) that a Windows checkout converted to CRLF line
-endings is read after converting them back: its bytes, and so its checksum,
-are otherwise those of the committed file (the same holds for the word list). Iris and the 8x8 digits come from
-scikit-learn, which ships them.
+A text file (the Boston CSV, the word list) that a Windows checkout converted to
+CRLF line endings is read after converting them back: its bytes, and so its
+checksum, are otherwise those of the committed file. Iris and the 8x8 digits
+come from scikit-learn, which ships them.
 """
 
 from __future__ import annotations

@@ -271,7 +271,8 @@ def test_lstm_step_backward(capsys):
     passes(capsys, checks.check_lstm_step_backward, lstm_step_backward)
     fails(checks.check_lstm_step_backward, slip_lstm(dh_path=False),
           match="through h = o \\* tanh\\(c\\)")
-    fails(checks.check_lstm_step_backward, slip_lstm(forget=False), match=r"dc_prev = dc_total \* f")
+    fails(checks.check_lstm_step_backward, slip_lstm(forget=False),
+          match=r"dc_prev = dc_total \* f")
     fails(checks.check_lstm_step_backward, slip_lstm(order="ifog"), match="order i, f, o, g")
     fails(checks.check_lstm_step_backward, slip_lstm(order="fiog"), match="another order")
     fails(checks.check_lstm_step_backward, slip_lstm(g_sigmoid=True), match="through a sigmoid")

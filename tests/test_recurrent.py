@@ -65,7 +65,8 @@ def test_lstm_forward_gate_order_is_i_f_g_o():
     h_t, c_t = np.zeros((4, H)), np.zeros((4, H))
     for t in range(3):
         a = x[:, t] @ p["Wx"] + h_t @ p["Wh"] + p["b"]
-        i, f, g, o = sig(a[:, :H]), sig(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+        i, f = sig(a[:, :H]), sig(a[:, H:2 * H])
+        g, o = np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
         c_t = f * c_t + i * g
         h_t = o * np.tanh(c_t)
         np.testing.assert_allclose(h[:, t], h_t, rtol=1e-12, atol=1e-12)

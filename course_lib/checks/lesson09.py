@@ -128,7 +128,8 @@ def check_embedding_backward(embedding_backward) -> None:
 def _l09_rnn_case(seed: int, dtype: type = np.float64):
     rng = np.random.default_rng(seed)
     N, D, H = 3, 4, 5
-    return (rng.standard_normal((N, D)).astype(dtype), np.tanh(rng.standard_normal((N, H))).astype(dtype),
+    return (rng.standard_normal((N, D)).astype(dtype),
+            np.tanh(rng.standard_normal((N, H))).astype(dtype),
             (0.5 * rng.standard_normal((D, H))).astype(dtype),
             (0.5 * rng.standard_normal((H, H))).astype(dtype),
             (0.3 * rng.standard_normal(H)).astype(dtype))
