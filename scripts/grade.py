@@ -42,6 +42,7 @@ This is not a security sandbox: student code runs with your user's rights.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import csv
 import html
@@ -246,42 +247,76 @@ def names_of(source: str) -> tuple[set[str], set[str], bool]:
     return bound, used, bool(STAR_IMPORT.search(source))
 
 
-def needed_cells(cells: list, answer_index: int, extra: set[str]) -> list:
-    """The cells above ``cells[answer_index]`` that bind what it (and ``extra``) reads, transitively.
+def statements(cell) -> list[tuple[str, set[str], set[str], bool]]:
+    """A code cell's top-level statements: (source, names bound, globals read, star import).
+
+    Statements sharing a line stay together; a cell that does not parse is one unit.
+    """
+    source = _python(cell.source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return [(source, *names_of(source))]
+    lines = source.splitlines(keepends=True)
+    spans: list[list[int]] = []
+    for node in tree.body:
+        first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        if spans and first <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], node.end_lineno)
+        else:
+            spans.append([first, node.end_lineno])
+    units = []
+    for first, last in spans:
+        text = "".join(lines[first - 1:last])
+        units.append((text, *names_of(text)))
+    return units
+
+
+def needed_code(cells: list, answer_index: int, extra: set[str]) -> list[tuple[object, str]]:
+    """The statements above ``cells[answer_index]`` that bind what it (and ``extra``) reads.
 
     ``cells`` are the runnable code cells in notebook order (demo and check cells
-    already left out). A name is taken from the last cell above its reader
-    that binds it; a cell that star-imports is always kept.
+    left out). Top-level statements are the unit: of an import cell only the
+    imports the answer uses run, of a cell that trains a model nothing unless
+    the answer reads one of its names. A name is taken from the last statement
+    above its reader that binds it, transitively; a star import is always kept.
+    Returns ``(cell, its statements joined)`` in notebook order.
     """
-    info = [names_of(_python(cell.source)) for cell in cells]
-    keep = {i for i in range(answer_index) if info[i][2]}
-    work = [(name, answer_index) for name in info[answer_index][1] | extra]
+    units = [(i, *unit) for i in range(answer_index) for unit in statements(cells[i])]
+    keep = {k for k, unit in enumerate(units) if unit[4]}
+    used = names_of(_python(cells[answer_index].source))[1] | extra
+    work = [(name, len(units)) for name in used]
     seen = set()
     while work:
         name, before = work.pop()
         if (name, before) in seen:
             continue
         seen.add((name, before))
-        for i in range(before - 1, -1, -1):
-            if name in info[i][0]:
-                if i not in keep:
-                    keep.add(i)
-                work += [(used, i) for used in info[i][1]]
+        for k in range(before - 1, -1, -1):
+            if name in units[k][2]:
+                if k not in keep:
+                    keep.add(k)
+                    work += [(other, k) for other in units[k][3]]
                 break
-    return [cells[i] for i in sorted(keep)]
+    chosen: dict[int, list[str]] = {}
+    for k in sorted(keep):
+        chosen.setdefault(units[k][0], []).append(units[k][1])
+    return [(cells[i], "".join(parts)) for i, parts in chosen.items()]
 
 
 # --- running one exercise --------------------------------------------------------------------
 
 def run_exercise(cells: list, checks: list, options: argparse.Namespace,
                  seconds: float) -> dict:
-    """Run ``cells`` then ``checks`` in a fresh (sandboxed) process, for at most ``seconds``.
+    """Run ``cells`` ((cell, source) pairs) then ``checks`` in a fresh sandboxed process.
+
+    It may take ``seconds`` at most.
 
     Returns the runner's record (``cells``, ``checks``, ``tampered``) plus
     ``killed`` (None, or why the process was stopped) and ``records``, how many
     verdict lines came back (the runner writes exactly one).
     """
-    job = {"cells": [{"id": c.id, "source": _python(c.source)} for c in cells],
+    job = {"cells": [{"id": c.id, "source": source} for c, source in cells],
            "checks": [{"id": c.id, "source": c.source} for c in checks],
            "timeout": options.timeout}
     read_end, write_end = os.pipe()
@@ -498,7 +533,8 @@ def run_one(instructor_path: Path, submission_path: Path, executed_path: Path | 
         checks = [reference[c] for c in e.check_ids]
         extra = set().union(*(names_of(c.source)[1] for c in checks)) - {"checks"}
         index = position[e.answer_id]
-        cells = needed_cells(runnable, index, extra) + [runnable[index]]
+        cells = needed_code(runnable, index, extra) + [(runnable[index],
+                                                         _python(runnable[index].source))]
         seconds = min(left, options.timeout * (len(cells) + len(checks)) + 30)
         record = run_exercise(cells, checks, options, seconds)
         records[e.answer_id] = record

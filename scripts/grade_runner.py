@@ -46,6 +46,7 @@ import types
 
 STUDENT = "<student cell "  # the file name of the student's code (compile), to tell its frames
 CHECK = "<check cell "
+IMPORTLIB = "<frozen importlib"
 MISSING = object()
 
 #: audit events the student's code may not raise: each is an attempt to get around the checks
@@ -161,11 +162,13 @@ def changes(snap: dict) -> list[str]:
             continue
         now = module.__dict__
         for key, value in space.items():
-            if key not in VOLATILE_NAMES and now.get(key, MISSING) is not value:
+            if (key not in VOLATILE_NAMES and "cache" not in key.lower()
+                    and now.get(key, MISSING) is not value):
                 found.append(f"{name}.{key} was replaced or deleted")
         for key in now.keys() - space.keys():
             # a submodule imported later appears in its package: that is not tampering
-            if key not in VOLATILE_NAMES and not isinstance(now[key], types.ModuleType):
+            if (key not in VOLATILE_NAMES and "cache" not in key.lower()
+                    and not isinstance(now[key], types.ModuleType)):
                 found.append(f"{name}.{key} was added")
         for key, code in functions.items():
             if not _same(_code_of(space[key]), code):
@@ -177,7 +180,7 @@ def changes(snap: dict) -> list[str]:
                 if attr not in ("__doc__",) and current.get(attr, MISSING) is not value:
                     found.append(f"{name}.{key}.{attr} was replaced or deleted")
             for attr in current.keys() - members.keys():
-                if not attr.startswith("_abc_"):
+                if not attr.startswith("_abc_") and attr != "__slotnames__":
                     found.append(f"{name}.{key}.{attr} was added")
             for attr, code in codes.items():
                 if not _same(_code_of(members[attr]), code):
@@ -239,8 +242,25 @@ def main(argv: list[str]) -> None:
 
     state = {"student": True, "tamper": []}
 
+    def library_import() -> bool:
+        """Whether a library's module is being imported (its module code runs): the events it
+        raises (threadpoolctl's ctypes, ...) are its own, not the student's."""
+        frame = sys._getframe(2)
+        while frame is not None and frame.f_code.co_filename.startswith(IMPORTLIB):
+            frame = frame.f_back
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith(IMPORTLIB):
+                return True
+            if not name.startswith(libraries):
+                return False
+            frame = frame.f_back
+        return False
+
     def audit(event: str, args: tuple) -> None:
         if not state["student"]:
+            return
+        if (event.startswith("ctypes.") or event == "import") and library_import():
             return
         if event.startswith(TAMPER_EVENTS):
             state["tamper"].append(f"the audit event {event!r} (not allowed while grading)")
@@ -250,7 +270,7 @@ def main(argv: list[str]) -> None:
             state["tamper"].append(f"compiling code that claims to be {args[1]!r}")
             raise PermissionError("grading sandbox: compile() with the name of a course file")
         if event == "object.__setattr__" and args and (
-                id(args[0]) in protected or (isinstance(args[0], types.FunctionType)
+                id(args[0]) in protected or (id(args[0]) in protected_functions
                                              and str(args[1]) in ("__code__", "__defaults__",
                                                                   "__kwdefaults__"))):
             state["tamper"].append(f"setting {args[1]!r} of {args[0]!r}")
@@ -268,6 +288,7 @@ def main(argv: list[str]) -> None:
 
     signal.signal(signal.SIGALRM, on_alarm)
     trusted = trusted_prefixes()
+    libraries = trusted[:3]  # Python's and the venv's files, course_lib's
     snap = fingerprint()
     watched = {name for name in snap if name.split(".")[0] in ("course_lib", "numpy", "builtins",
                                                               "math", "operator", "functools",
@@ -277,6 +298,11 @@ def main(argv: list[str]) -> None:
     protected = {
         id(value) for _, space, _, _ in snap.values() for value in space.values()
         if isinstance(value, type)}
+    protected_functions = {  # the functions of every module loaded before the student's code
+        id(value) for _, space, _, _ in snap.values() for value in space.values()
+        if isinstance(value, types.FunctionType)} | {
+        id(value) for _, _, _, classes in snap.values() for members, _ in classes.values()
+        for value in members.values() if isinstance(value, types.FunctionType)}
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}
