@@ -279,7 +279,8 @@ def needed_code(cells: list, answer_index: int, extra: set[str]) -> list[tuple[o
     left out). Top-level statements are the unit: of an import cell only the
     imports the answer uses run, of a cell that trains a model nothing unless
     the answer reads one of its names. A name is taken from the last statement
-    above its reader that binds it, transitively; a star import is always kept.
+    above its reader that binds it (and, as a function reads its globals when called, the
+    last one above the answer), transitively; a star import is always kept.
     Returns ``(cell, its statements joined)`` in notebook order.
     """
     units = [(i, *unit) for i in range(answer_index) for unit in statements(cells[i])]
@@ -296,7 +297,9 @@ def needed_code(cells: list, answer_index: int, extra: set[str]) -> list[tuple[o
             if name in units[k][2]:
                 if k not in keep:
                     keep.add(k)
-                    work += [(other, k) for other in units[k][3]]
+                    # read at its top level: bound above it; read in a function body: bound
+                    # anywhere above the answer (a function reads its globals when called)
+                    work += [(other, at) for other in units[k][3] for at in (k, len(units))]
                 break
     chosen: dict[int, list[str]] = {}
     for k in sorted(keep):
