@@ -359,6 +359,8 @@ def run_exercise(cells: list, checks: list, options: argparse.Namespace,
             killed = "time"
             _, stderr = _kill(process)
         reader.join(timeout=10)
+        if not options.sandbox:  # best effort: whatever the student left in the session
+            _kill(process)
     finally:
         os.close(read_end)
         if filter_file is not None:

@@ -44,6 +44,11 @@ import sys
 import traceback
 import types
 
+# This module's own builtins: a private copy, so that a student's `builtins.len = ...` does not
+# change how the runner compares fingerprints and writes its verdict.
+__builtins__ = dict(vars(builtins))
+FunctionType, ModuleType, IS = types.FunctionType, types.ModuleType, operator.is_
+
 STUDENT = "<student cell "  # the file name of the student's code (compile), to tell its frames
 CHECK = "<check cell "
 IMPORTLIB = "<frozen importlib"
@@ -138,13 +143,13 @@ def fingerprint(names=None) -> dict:
         space = dict(space)
         functions, classes = {}, {}
         for key, value in space.items():
-            if isinstance(value, types.FunctionType):
+            if isinstance(value, FunctionType):
                 functions[key] = _code_of(value)
             elif (isinstance(value, type) and value.__module__ == name
                   and name.split(".")[0] in CLASSES_WATCHED):
                 members = dict(vars(value))
                 classes[key] = (members, {k: _code_of(v) for k, v in members.items()
-                                          if isinstance(v, types.FunctionType)})
+                                          if isinstance(v, FunctionType)})
         snap[name] = (module, space, functions, classes)
     return snap
 
@@ -168,7 +173,7 @@ def changes(snap: dict) -> list[str]:
         for key in now.keys() - space.keys():
             # a submodule imported later appears in its package: that is not tampering
             if (key not in VOLATILE_NAMES and "cache" not in key.lower()
-                    and not isinstance(now[key], types.ModuleType)):
+                    and not isinstance(now[key], ModuleType)):
                 found.append(f"{name}.{key} was added")
         for key, code in functions.items():
             if not _same(_code_of(space[key]), code):
@@ -201,8 +206,24 @@ def unchanged(view: list[tuple[dict, int, tuple]]) -> bool:
 
     A replaced value breaks the identity; an added or deleted one the size.
     """
-    return all(len(now) == size and all(map(operator.is_, now.values(), values))
+    return all(len(now) == size and all(map(IS, now.values(), values))
                for now, size, values in view)
+
+
+def repair(snap: dict) -> None:
+    """Put every fingerprinted module back as it was (before writing the verdict of a tampered
+    run with json and friends)."""
+    for module, space, functions, _ in snap.values():
+        now = module.__dict__
+        for key in [key for key in now if key not in space
+                    and not isinstance(now[key], ModuleType)]:
+            del now[key]
+        now.update(space)
+        for key, (code, defaults, kwdefaults) in functions.items():
+            function = space[key]
+            function.__code__, function.__defaults__ = code, defaults
+            function.__kwdefaults__ = kwdefaults
+    sys.modules.update({name: module for name, (module, _, _, _) in snap.items()})
 
 
 def _error(err: BaseException) -> dict:
@@ -222,6 +243,7 @@ def is_student(code, trusted: tuple[str, ...]) -> bool:
 def main(argv: list[str]) -> None:
     out_fd = int(argv[0])
     write, exit_ = os.write, os._exit  # kept here: taken out of os and posix below
+    dumps = json.dumps
     job = json.loads(sys.stdin.read())
     sys.stdin = io.StringIO()
     checks = import_course()
@@ -237,7 +259,12 @@ def main(argv: list[str]) -> None:
     record = {"cells": {}, "checks": {}, "tampered": None}
 
     def finish() -> None:
-        write(out_fd, (json.dumps(record) + "\n").encode())
+        state["student"] = False
+        found = state["tamper"] + changes(snap)
+        if found:
+            record["tampered"] = "; ".join(found[:5])
+            repair(snap)  # json, str, ... as they were: the verdict is written by the originals
+        write(out_fd, (dumps(record) + "\n").encode())
         exit_(0)
 
     state = {"student": True, "tamper": []}
@@ -300,9 +327,9 @@ def main(argv: list[str]) -> None:
         if isinstance(value, type)}
     protected_functions = {  # the functions of every module loaded before the student's code
         id(value) for _, space, _, _ in snap.values() for value in space.values()
-        if isinstance(value, types.FunctionType)} | {
+        if isinstance(value, FunctionType)} | {
         id(value) for _, _, _, classes in snap.values() for members, _ in classes.values()
-        for value in members.values() if isinstance(value, types.FunctionType)}
+        for value in members.values() if isinstance(value, FunctionType)}
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}

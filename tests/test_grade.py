@@ -442,14 +442,11 @@ HOSTILE = {
                       "s.connect(('127.0.0.1', {port}))"),
     "h_process": "import subprocess\nsubprocess.Popen(['/bin/sleep', '{marker}'])",
     "h_fork": ("import os\nif os.fork() == 0:\n    import time\n    time.sleep(1000)"),
-    "h_fork_bypass": ("import subprocess\np = object.__new__(subprocess.Popen)\n"
-                      "subprocess.Popen.__init__.__wrapped__ if False else None\n"
-                      "import _posixsubprocess, os\nr, w = os.pipe()\n"
-                      "subprocess._USE_VFORK = False\n"
-                      "subprocess.Popen._execute_child(p, ['/bin/sleep', '{marker}'], "
-                      "'/bin/sleep', None, True, (), None, None, False, None, None, None, "
-                      "-1, -1, -1, -1, -1, -1, True, False, set(), None, None, None, -1, None, "
-                      "False)"),
+    # what subprocess does after its audit event: fork_exec itself (refused by seccomp)
+    "h_fork_bypass": ("import _posixsubprocess, os\nr, w = os.pipe()\n"
+                      "_posixsubprocess.fork_exec([b'/bin/sleep', b'{marker}'], [b'/bin/sleep'], "
+                      "True, (w,), None, None, -1, -1, -1, -1, -1, -1, r, w, True, False, -1, "
+                      "None, None, None, -1, None, True)"),
 }
 #: the answer is wrong (no / 255): only a patched check could pass it
 TAMPERING = {
