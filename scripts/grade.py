@@ -1,8 +1,10 @@
-"""Grade a class's notebooks: run each submission, record every exercise's check, write feedback.
+"""Grade a class's notebooks: run each exercise's check on each student's answer, in a sandbox.
 
 Usage:
     python scripts/grade.py SUBMISSIONS                      # make grade SUBMISSIONS=...
     python scripts/grade.py --timeout 120 --notebook-timeout 900 --jobs 2 SUBMISSIONS
+    python scripts/grade.py SUBMISSIONS --shard 2/8 --out build/shards/2   # one slice
+    python scripts/grade.py --merge build/shards/* --out build/grades      # join the slices
 
 ``SUBMISSIONS`` holds one folder per student, ``<student>/<notebook>.ipynb``;
 nbgrader's layout ``submitted/<student>/<assignment>/<notebook>.ipynb`` works
@@ -11,32 +13,41 @@ A notebook is matched to its lesson by file name; the lessons graded are those
 of ``--notebooks`` (default ``notebooks/*.ipynb``) that at least one student
 submitted.
 
-Each submitted notebook runs in a fresh kernel (nbclient), in a worker
-process of its own with a temporary working folder, a per-cell timeout
-(``--timeout``, interrupting the cell, then going on) and a per-notebook
-timeout (``--notebook-timeout``; the worker is killed a minute after it).
-Before it runs, the check cells (found by cell id in the instructor
-notebook) get the instructor's source back, so an edited check still checks.
-Then, for every exercise (``scripts/exercises.py``), the status of its cells:
+Each exercise (``scripts/exercises.py``) of each submitted notebook runs in a
+fresh process of its own (``scripts/grade_runner.py``), inside a bubblewrap
+sandbox with a seccomp filter (:func:`sandbox_command`): the top-level
+statements of the student's notebook that its answer needs
+(:func:`needed_code`; never a cell tagged ``demo``, never a check cell), the
+answer cell, then the instructor's check cells (so an edited check still
+checks). The runner fingerprints NumPy, course_lib and the checks before the
+student's code runs and reports any change as tampering. Timeouts: per cell
+(``--timeout``) and per notebook (``--notebook-timeout``, all its exercises).
+
+The status of every exercise (one function decides: :func:`classify`):
 
 * ``pass``: every check cell printed "All checks passed";
-* ``fail``: a check rejected the answer (``ExerciseError``); the message is the check's;
-* ``error``: the answer or the check raised something else (the answer is not
-  written yet, a NameError, ...), or the notebook could not run: not valid
-  JSON, too large, a kernel that died;
-* ``timeout``: the answer or check cell did not finish in time, or the
-  notebook's time ran out before it;
+* ``fail``: a check rejected the answer (``ExerciseError``; the message is the
+  check's), or tampering was detected;
+* ``error``: not answered yet (the answer still raises NotImplementedError),
+  the answer or the check raised something else (a NameError, ...), the
+  exercise's process died, or the notebook could not be read: not valid JSON,
+  too large;
+* ``timeout``: the answer, a cell it needs or the check did not finish in
+  time, or the notebook's time ran out before this exercise;
 * ``missing``: the answer or check cell is gone (deleted, its id changed), or
   the student did not submit the notebook.
 
 Writes ``build/grades/grades.csv`` (``student,notebook,exercise,status,points,
 max_points,message``, one row per student, notebook and exercise; the exercise
-is its answer cell's id), ``build/grades/<student>/feedback.html`` and the
-notebooks as run, ``build/grades/<student>/<notebook>.ipynb``, and prints a
-table per exercise (how many students passed). A submission that breaks,
-hangs or floods its output is recorded and the next one is graded.
+is its answer cell's id), ``build/grades/<student>/feedback.html``, the
+notebooks with the outputs the grader saw, ``build/grades/<student>/<notebook>.ipynb``,
+``summary.txt`` (also printed: per exercise how many students got each status)
+and ``results.json`` (for ``--merge``). A submission that breaks, hangs or
+floods its output is recorded and the next one is graded.
 
-This is not a security sandbox: student code runs with your user's rights.
+Where no sandbox can be had (no ``bwrap``, or it cannot create namespaces),
+grading stops before it starts and says so; ``--no-sandbox`` grades anyway,
+without isolation. The README's "Security model" says what the tests show.
 """
 
 from __future__ import annotations
@@ -496,8 +507,8 @@ def run_one(instructor_path: Path, submission_path: Path, executed_path: Path | 
     """Grade one submitted notebook; one ``{exercise, status, message}`` per exercise.
 
     Each exercise runs in a fresh sandboxed process (:func:`run_exercise`): the
-    student's cells its answer needs (:func:`needed_cells`; never a ``demo`` or
-    check cell), its answer cell, then the instructor's check cells.
+    statements its answer needs (:func:`needed_code`; never a ``demo`` or check
+    cell), its answer cell, then the instructor's check cells.
     """
     instructor = nbformat.read(instructor_path, as_version=4)
     exercises = find_exercises(instructor)
