@@ -383,8 +383,8 @@ def run_exercise(cells: list, checks: list, options: argparse.Namespace,
     if len(lines) == 1:
         try:
             record = json.loads(lines[0])
-        except ValueError:
-            pass
+        except ValueError:  # the student's bytes and the runner's verdict on one line
+            record["tampered"] = "the verdict was garbled (something else wrote to its pipe)"
     if killed is None and not lines:
         last = (stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         killed = (f"the process running it stopped (exit status {process.returncode}"

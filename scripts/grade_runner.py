@@ -63,7 +63,7 @@ BLOCKED_EVENTS = ("os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spaw
                   "os.killpg", "signal.pthread_kill", "socket.connect", "socket.bind",
                   "socket.sendto", "socket.sendmsg", "os.setuid", "os.chroot")
 #: modules not fingerprinted: they change by design while code runs
-VOLATILE_MODULES = {"__main__", "sys", "linecache", "warnings", "tokenize", "codecs",
+VOLATILE_MODULES = {"sys", "linecache", "warnings", "tokenize", "codecs",
                     "encodings", "abc", "_abc", "threading", "random", "typing"}
 #: the packages whose classes' attributes are fingerprinted too (others, e.g. tqdm, set class
 #: attributes as they run)
