@@ -463,8 +463,14 @@ def grade_exercise(e: Exercise, record: dict, options: argparse.Namespace) -> tu
                            f"and ignored the interrupt")
     if record["killed"]:
         return "error", _clip(f"the check never finished: {record['killed']}")
+    needed = [(name, cell["error"]) for name, cell in record["cells"].items()
+              if name != e.answer_id and cell.get("error")]
     for check_id in e.check_ids:
         status, message = classify(answer.get("error"), record["checks"].get(check_id), check_id)
+        if status == "error" and message != NOT_ANSWERED and needed:
+            name, err = needed[0]
+            message = _clip(f"{message} (cell {name!r}, which your answer needs, raised "
+                            f"{err['ename']}: {err['evalue']})")
         if status != "pass":
             return status, message
     return "pass", PASSED
