@@ -1,10 +1,15 @@
-"""make grade (scripts/grade.py) on a generated class, and the nbgrader metadata of the lessons.
+"""make grade (scripts/grade.py, scripts/grade_runner.py) on generated classes, and nbgrader metadata.
 
 The class: lesson 00 and a small lesson made of three real exercises (lesson 00's
 prepare_images, lesson 02's sgd_step and standardise, with their check cells),
 so the notebooks run in seconds. One student per case the grader must tell
 apart: solved, unsolved, one wrong answer, an endless loop, a corrupt file, and
-cells added, moved, edited and deleted.
+cells added, moved, edited and deleted. Then the sandbox on its own (files,
+network, processes), a class of hostile students (one attack each: the README's
+security model, item by item), shards merged against one run, which statements
+an exercise runs (never a demo cell), and every lesson's reference solutions.
+Where bubblewrap cannot run, the security tests skip and the others grade with
+--no-sandbox.
 """
 
 from __future__ import annotations
