@@ -1,4 +1,4 @@
-"""make grade (scripts/grade.py, scripts/grade_runner.py) on generated classes, and nbgrader metadata.
+"""make grade (scripts/grade.py, grade_runner.py) on generated classes; nbgrader metadata.
 
 The class: lesson 00 and a small lesson made of three real exercises (lesson 00's
 prepare_images, lesson 02's sgd_step and standardise, with their check cells),
@@ -575,7 +575,8 @@ def test_two_shards_merged_equal_one_run(graded, tmp_path):
         parts.append(tmp_path / f"shard{k}")
         assert grade.main([str(class_dir), "--notebooks", str(lessons / LESSON00),
                            str(lessons / SMALL), "--out", str(parts[-1]), "--shard", f"{k}/2",
-                           "--timeout", str(CELL_TIMEOUT), "--notebook-timeout", "240", *NO_SANDBOX]) == 0
+                           "--timeout", str(CELL_TIMEOUT), "--notebook-timeout", "240",
+                           *NO_SANDBOX]) == 0
     merged = tmp_path / "merged"
     assert grade.main(["--merge", *map(str, parts), "--out", str(merged)]) == 0
     assert (merged / "grades.csv").read_text() == (out / "grades.csv").read_text()
