@@ -21,10 +21,12 @@ LAB_ARGS  ?=
 # The folder `make lab` opens: my_work/, the student's own copy of student/.
 LAB_DIR   ?= my_work
 # `make grade`: the class's notebooks (<student>/<notebook>.ipynb), the seconds one notebook
-# may run in all (TIMEOUT is per cell), how many notebooks run at once.
+# may run in all (TIMEOUT is per cell), how many notebooks run at once, and more options of
+# scripts/grade.py, e.g. GRADE_ARGS="--shard 2/8 --out build/shards/2" or "--no-sandbox".
 SUBMISSIONS      ?=
 NOTEBOOK_TIMEOUT ?= 1800
 JOBS             ?= 1
+GRADE_ARGS       ?=
 
 PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg \
                 --nbval-cell-timeout $(TIMEOUT)
@@ -100,10 +102,10 @@ lab: install ## For students: JupyterLab on my_work/, your own copy of student/ 
 instructor: install ## For instructors: JupyterLab on notebooks/, the lessons with their solutions
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)
 
-grade: install ## For instructors: grade SUBMISSIONS=folder (<student>/<notebook>.ipynb) into build/grades/
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [TIMEOUT=seconds per cell]"; exit 2; }
+grade: install ## For instructors: grade SUBMISSIONS=folder (<student>/<notebook>.ipynb) in a sandbox into build/grades/
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/folder [TIMEOUT=seconds per cell] [GRADE_ARGS=...]"; exit 2; }
 	$(PY) scripts/grade.py --timeout $(TIMEOUT) --notebook-timeout $(NOTEBOOK_TIMEOUT) \
-	  --jobs $(JOBS) --out $(BUILD)/grades $(SUBMISSIONS)
+	  --jobs $(JOBS) --out $(BUILD)/grades $(GRADE_ARGS) $(SUBMISSIONS)
 
 bench: install ## course_lib vs minimal NumPy (MLP, CNN), each notebook's time, goals (build/bench.json)
 	$(PY) benchmarks/bench.py --profile --out $(BUILD)/bench.json $(BENCH_ARGS)

@@ -1,10 +1,15 @@
-"""make grade (scripts/grade.py) on a generated class, and the nbgrader metadata of the lessons.
+"""make grade (scripts/grade.py, grade_runner.py) on generated classes; nbgrader metadata.
 
 The class: lesson 00 and a small lesson made of three real exercises (lesson 00's
 prepare_images, lesson 02's sgd_step and standardise, with their check cells),
 so the notebooks run in seconds. One student per case the grader must tell
 apart: solved, unsolved, one wrong answer, an endless loop, a corrupt file, and
-cells added, moved, edited and deleted.
+cells added, moved, edited and deleted. Then the sandbox on its own (files,
+network, processes), a class of hostile students (one attack each: the README's
+security model, item by item), shards merged against one run, which statements
+an exercise runs (never a demo cell), and every lesson's reference solutions.
+Where bubblewrap cannot run, the security tests skip and the others grade with
+--no-sandbox.
 """
 
 from __future__ import annotations
@@ -31,7 +36,12 @@ import nbgrader_metadata  # noqa: E402
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 LESSON00 = "00_getting_started.ipynb"
 SMALL = "90_small.ipynb"
-CELL_TIMEOUT = 20  # seconds: an endless loop costs this much; every real cell here takes < 2 s
+#: None where bubblewrap runs here; else why not: the security tests skip, the others grade
+#: with --no-sandbox (what an instructor without a sandbox would do)
+SANDBOX = grade.probe_sandbox() if sys.platform == "linux" else "not Linux"
+needs_sandbox = pytest.mark.skipif(SANDBOX is not None, reason=f"no sandbox: {SANDBOX}")
+NO_SANDBOX = [] if SANDBOX is None else ["--no-sandbox"]
+CELL_TIMEOUT = 10  # seconds: an endless loop costs this much; every real cell here takes < 2 s
 
 
 def _read(name: str):
@@ -126,7 +136,7 @@ def graded(tmp_path_factory):
     out = tmp / "grades"
     status = grade.main([str(class_dir), "--notebooks", str(lessons / LESSON00),
                          str(lessons / SMALL), "--out", str(out), "--timeout", str(CELL_TIMEOUT),
-                         "--notebook-timeout", "240"])
+                         "--notebook-timeout", "240", *NO_SANDBOX])
     assert status == 0
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -209,46 +219,409 @@ def test_feedback_pages_and_summary(graded):
 
 @pytest.mark.slow
 def test_runaway_notebooks_are_stopped(tmp_path):
-    """A loop swallowing the interrupt meets the notebook's timeout; a memory hog gets MemoryError;
-    a kernel that dies is an error for the exercises it did not reach."""
+    """A loop swallowing every interrupt meets the notebook's timeout; a memory hog gets
+    MemoryError; a process that crashes is an error for its exercise only."""
     # np.empty takes address space without touching memory: without the limit this loop would
-    # run to the timeout (the machine's memory untouched), with it the kernel gets MemoryError
+    # run to the timeout (the machine's memory untouched), with it the process gets MemoryError
     lesson = tmp_path / SMALL
     nb = small_lesson()
     nbformat.write(nb, lesson)
     for student, loop in [("gus_stubborn", "import time\nwhile True:\n    try:\n"
                                            "        time.sleep(0.1)\n"
-                                           "    except KeyboardInterrupt:\n        pass\n"),
+                                           "    except BaseException:\n        pass\n"),
                           ("hal_hog", "import numpy as np\nhoard = []\nwhile True:\n"
                                       "    hoard.append(np.empty(200 * 2**20 // 8))\n"),
-                          ("ida_crash", "import os\nos._exit(1)\n")]:
+                          ("ida_crash", "import faulthandler\nfaulthandler._sigsegv()\n")]:
         runaway = copy.deepcopy(nb)
         runaway.cells[_index(runaway, "c064")].source += "\n" + loop
         (tmp_path / "class" / student).mkdir(parents=True)
         nbformat.write(runaway, tmp_path / "class" / student / SMALL)
     out = tmp_path / "out"
     assert grade.main([str(tmp_path / "class"), "--notebooks", str(lesson), "--out", str(out),
-                       "--timeout", "5", "--notebook-timeout", "20", "--memory-mb", "2000"]) == 0
+                       "--timeout", "3", "--notebook-timeout", "15", "--memory-mb", "2000",
+                       *NO_SANDBOX]) == 0
     rows = list(csv.DictReader(open(out / "grades.csv", newline="", encoding="utf-8")))
     assert [(r["student"], r["status"]) for r in rows] == [
         ("gus_stubborn", "pass"), ("gus_stubborn", "timeout"), ("gus_stubborn", "timeout"),
         ("hal_hog", "pass"), ("hal_hog", "pass"), ("hal_hog", "pass"),
-        ("ida_crash", "pass"), ("ida_crash", "error"), ("ida_crash", "error")], rows
-    assert "within 5 s" in rows[1]["message"]
-    assert any(t in rows[2]["message"] for t in ("within 5 s", "its 20 s")), rows[2]
-    assert "kernel stopped while running cell 'c064'" in rows[7]["message"], rows[7]
+        ("ida_crash", "pass"), ("ida_crash", "error"), ("ida_crash", "pass")], rows
+    assert "ignored the interrupt" in rows[1]["message"], rows[1]
+    assert "its 15 s" in rows[2]["message"], rows[2]
+    assert "the process running it stopped" in rows[7]["message"], rows[7]
     ran = nbformat.read(out / "hal_hog" / SMALL, as_version=4)
     assert [o.ename for o in ran.cells[_index(ran, "c064")].outputs
             if o.output_type == "error"] == ["MemoryError"]
 
 
+def _options(**changes):
+    return grade.argparse.Namespace(**{"timeout": 5, "notebook_timeout": 5, "max_mb": 50,
+                                       "memory_mb": 0, "sandbox": False, **changes})
+
+
 def test_a_file_too_large_is_an_error_without_running(tmp_path):
     submission = tmp_path / LESSON00
     submission.write_text(" " * 3_000_000 + "{}")
-    rows = grade.run_one(REPO / "notebooks" / LESSON00, submission, None, cell_timeout=5,
-                         notebook_timeout=5, max_bytes=2_000_000, max_output=10**6)
+    rows = grade.run_one(REPO / "notebooks" / LESSON00, submission, None, _options(max_mb=2))
     assert rows == [{"exercise": "6518296a", "status": "error", "message": rows[0]["message"]}]
     assert "3.0 MB, more than the 2 MB allowed" in rows[0]["message"]
+
+
+# --- what runs for an exercise: only the statements its answer needs, never a demo cell ---------
+
+def test_only_the_statements_an_answer_needs_run():
+    cells = [_code("imports", "import numpy as np\nimport matplotlib.pyplot as plt\n"
+                              "from course_lib.data import load_mnist"),
+             _code("data", "X = load_mnist('train')[0]\nscale = 255.0"),
+             _code("helper", "def to_float(a):\n    return a / scale"),
+             _code("train", "model = train_for_an_hour(X)\nscale = 1.0"),
+             _code("star", "from math import *"),
+             _code("answer", "@np.vectorize\ndef prepare(images):\n    return to_float(images)")]
+    code = grade.needed_code(cells, 5, set())
+    # `scale`: its last binding above the helper, and above the answer (a function reads its
+    # globals when called); not X, not the model, not matplotlib or the data loader
+    assert [(cell.id, source) for cell, source in code] == [
+        ("imports", "import numpy as np\n"), ("data", "scale = 255.0\n"),
+        ("helper", "def to_float(a):\n    return a / scale\n"), ("train", "scale = 1.0\n"),
+        ("star", "from math import *\n")]
+
+
+def test_names_of_tells_bound_from_read():
+    bound, used, star = grade.names_of(
+        "import numpy as np\nclass A(Base):\n    def f(self, x):\n        return np.sum(x) + k\n"
+        "y = z + 1\n")
+    assert bound == {"np", "A", "y"} and {"Base", "np", "k", "z"} <= used and not star
+    assert "x" not in used and "self" not in used
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_demo_cells_are_never_what_an_exercise_needs(path):
+    """With demo cells skipped, each exercise runs exactly the code it runs without skipping
+    them (so every status, for the solutions and every wrong answer, is the same), and the
+    long cells of every lesson are tagged."""
+    instructor = _read(path.name)
+    demos = grade.demo_ids(instructor)
+    assert demos, f"{path.name}: no cell tagged demo"
+    student, _ = make_student.student_version(instructor, path.name)
+    for nb in (instructor, student):
+        found = exercises.find_exercises(instructor)
+        checks = {c for e in found for c in e.check_ids}
+        reference = {c.id: c for c in instructor.cells}
+        for skip in (checks, checks | demos):
+            runnable = [c for c in nb.cells if c.cell_type == "code" and c.id not in skip]
+            position = {c.id: i for i, c in enumerate(runnable)}
+            code = []
+            for e in found:
+                extra = set().union(*(grade.names_of(reference[c].source)[1]
+                                      for c in e.check_ids)) - {"checks"}
+                code.append([(cell.id, source) for cell, source in
+                             grade.needed_code(runnable, position[e.answer_id], extra)])
+            if skip == checks:
+                without_skipping = code
+        assert code == without_skipping
+        assert not {cell_id for per in code for cell_id, _ in per} & demos
+
+
+# --- the status of one check: one function decides ---------------------------------------------
+
+def test_classify():
+    ok = {"stdout": "All checks passed\n", "error": None}
+    assert grade.classify(None, ok, "c") == ("pass", "All checks passed")
+    slip = {"stdout": "", "error": {"ename": "ExerciseError", "evalue": "transposed"}}
+    assert grade.classify(None, slip, "c") == ("fail", "transposed")
+    todo = {"stdout": "", "error": {"ename": "NotImplementedError", "evalue": "Your turn"}}
+    assert grade.classify(None, todo, "c") == ("error", grade.NOT_ANSWERED)
+    # a check that reports the exercise as open (and goes on) is still "not answered yet"
+    opened = {"stdout": "Exercise 2 is not answered yet: ...\n", "error": None}
+    assert grade.classify(None, opened, "c") == ("error", grade.NOT_ANSWERED)
+    name = {"stdout": "", "error": {"ename": "NameError", "evalue": "name 'f' is not defined"}}
+    status, message = grade.classify({"ename": "SyntaxError", "evalue": "bad"}, name, "c")
+    assert status == "error" and "SyntaxError" in message and "NameError" in message
+    assert grade.classify(None, {"stdout": "", "error": None}, "c")[0] == "error"
+    assert grade.classify(None, None, "c")[0] == "error"
+
+
+# --- the sandbox itself (bubblewrap), without the runner's own guards -------------------------
+
+
+
+def _in_sandbox(code: str, *, seccomp: bool = True) -> subprocess.CompletedProcess:
+    import tempfile
+
+    command = grade.sandbox_command()
+    with tempfile.TemporaryFile() as program:
+        fds = []
+        if seccomp and grade.seccomp_program() is not None:
+            program.write(grade.seccomp_program())
+            program.seek(0)
+            command += ["--seccomp", str(program.fileno())]
+            fds = [program.fileno()]
+        return subprocess.run(command + [sys.executable, "-I", "-c", code], pass_fds=fds,
+                              capture_output=True, text=True, timeout=120)
+
+
+@needs_sandbox
+def test_the_sandbox_sees_the_course_read_only_and_nothing_else(tmp_path):
+    (tmp_path / "classmate.ipynb").write_text("{}")
+    result = _in_sandbox(f"""
+import os
+repo, tmp = {str(REPO)!r}, {str(tmp_path)!r}
+print(sorted(os.listdir(repo)))
+print(sorted(os.listdir(repo + '/scripts')))
+print(os.path.exists(tmp), os.path.exists('/etc/passwd'), os.path.exists('/home'))
+for target in (repo + '/course_lib/__init__.py', repo + '/data/extra', '/usr/bad'):
+    try:
+        open(target, 'a').write('#')
+        print('WROTE', target)
+    except OSError as err:
+        print(err.errno)
+open('/tmp/work/mine.txt', 'w').write('ok')
+print(os.getcwd(), os.getuid())
+""")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert set(eval(lines[0])) <= {"course_lib", "data", "scripts", ".venv"}, lines[0]
+    assert "notebooks" not in lines[0] and "tests" not in lines[0] and "build" not in lines[0]
+    assert eval(lines[1]) == ["grade_runner.py"]
+    assert lines[2] == "False False False"  # the submissions, /etc, /home: not there
+    assert lines[3:6] == ["30", "30", "30"]  # EROFS: read-only file system
+    assert lines[6] == "/tmp/work 65534"
+
+
+@needs_sandbox
+def test_the_sandbox_has_no_network_not_even_loopback():
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    result = _in_sandbox(f"""
+import socket
+try:
+    socket.create_connection(('127.0.0.1', {port}), timeout=3)
+    print('CONNECTED')
+except OSError as err:
+    print('refused', err.errno)
+""")
+    try:
+        with pytest.raises(socket.timeout):
+            server.accept()  # nobody came
+    finally:
+        server.close()
+    assert result.stdout.startswith("refused"), result.stdout + result.stderr
+
+
+@needs_sandbox
+@pytest.mark.skipif(grade.seccomp_program() is None, reason="the seccomp filter is for x86_64")
+def test_the_sandbox_cannot_start_a_process_but_can_start_threads():
+    result = _in_sandbox("""
+import os, subprocess, threading
+import numpy as np
+threading.Thread(target=print, args=('thread',)).start()
+print(int((np.ones((200, 200)) @ np.ones((200, 200))).sum()))
+for start in (os.fork, lambda: subprocess.run(['/bin/sleep', '1000'])):
+    try:
+        start()
+        print('STARTED')
+    except OSError as err:
+        print(err.errno)
+""")
+    assert result.stdout.split() == ["thread", "8000000", "1", "1"], result.stdout + result.stderr
+
+
+def test_without_a_sandbox_make_grade_stops_and_says_so(tmp_path, monkeypatch, capsys):
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    monkeypatch.setattr(grade.shutil, "which", lambda name: None)  # no bwrap on this machine
+    assert grade.main([str(tmp_path / "class"), "--out", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "NO SANDBOX" in err and "bubblewrap" in err and "--no-sandbox" in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- a class with hostile students --------------------------------------------------------------
+
+HOSTILE = {
+    # each is appended to the prepare_images answer cell; a leak would print LEAK
+    "h_solutions": "print('LEAK', open({repo!r} + '/notebooks/00_getting_started.ipynb').read())",
+    "h_classmate": "print('LEAK', open({classmate!r}).read())",
+    "h_course_files": "open({repo!r} + '/course_lib/__init__.py', 'a').write('x = 1\\n')\n",
+    "h_notebooks": "open({repo!r} + '/notebooks/00_getting_started.ipynb', 'a').write('junk')",
+    "h_grades": "open({out!r} + '/grades.csv', 'w').write('student\\nh_grades,1')",
+    "h_network": "import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)",
+    "h_network_raw": ("import _socket\ns = _socket.socket()\ns.settimeout(3)\n"
+                      "s.connect(('127.0.0.1', {port}))"),
+    "h_process": "import subprocess\nsubprocess.Popen(['/bin/sleep', '{marker}'])",
+    "h_fork": ("import os\nif os.fork() == 0:\n    import time\n    time.sleep(1000)"),
+    # what subprocess does after its audit event: fork_exec itself (refused by seccomp)
+    "h_fork_bypass": ("import _posixsubprocess, os\nr, w = os.pipe()\n"
+                      "_posixsubprocess.fork_exec([b'/bin/sleep', b'{marker}'], [b'/bin/sleep'], "
+                      "True, (w,), None, None, -1, -1, -1, -1, -1, -1, r, w, True, False, -1, "
+                      "None, None, None, -1, None, True)"),
+}
+#: the answer is wrong (no / 255): only a patched check could pass it
+TAMPERING = {
+    "t_numpy": "import numpy\nnumpy.allclose = lambda *a, **k: True\n"
+               "numpy.array_equal = lambda *a, **k: True",
+    "t_checks": "from course_lib import checks\n"
+                "checks.check_prepare_images = lambda f: print('All checks passed')",
+    "t_helpers": "import course_lib.checks.common as common\n"
+                 "common.fail = lambda message: None",
+    "t_code": "import course_lib.checks.common as common\n"
+              "common.fail.__code__ = (lambda message: None).__code__",
+    "t_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True",
+    "t_verdict": "import os, sys\nos.write(int(sys.argv[-1]), b'{{\"cells\": {{}}, \"checks\": "
+                 "{{}}, \"tampered\": null}}\\n')",
+    # a patch put in place while the check calls the answer, and taken back after
+    "t_restore": "import numpy\n_real = numpy.allclose\n"
+                 "def prepare_images(images, _r=_real):\n"
+                 "    numpy.allclose = lambda *a, **k: True\n"
+                 "    return images.reshape(len(images), -1)",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """A class of the small lesson: ann solved it; every other student's prepare_images answer
+    is right but attacks (HOSTILE), or wrong and patches the checks (TAMPERING)."""
+    import socket
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    lesson = tmp / SMALL
+    instructor = small_lesson()
+    nbformat.write(instructor, lesson)
+    unsolved, _ = make_student.student_version(instructor, SMALL)
+    solved = make_student.paste_solutions(unsolved, instructor)
+    class_dir, out = tmp / "class", tmp / "grades"
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    marker = str(100000 + os.getpid())  # `sleep <marker>`: found in /proc if it survived
+    classmate = class_dir / "ann" / SMALL
+    protected = [REPO / "course_lib" / "__init__.py", REPO / "notebooks" / LESSON00]
+    before = {path: path.read_bytes() for path in protected}
+    fill = {"repo": str(REPO), "classmate": str(classmate), "out": str(out),
+            "port": server.getsockname()[1], "marker": marker}
+    (class_dir / "ann").mkdir(parents=True)
+    nbformat.write(solved, classmate)
+    for student, payload in {**HOSTILE, **TAMPERING}.items():
+        nb = copy.deepcopy(solved)
+        answer = nb.cells[_index(nb, "6518296a")]
+        if student in TAMPERING:
+            answer.source = answer.source.replace("/ 255.0", "")
+        answer.source += "\n" + payload.format(**fill) + "\n"
+        (class_dir / student).mkdir()
+        nbformat.write(nb, class_dir / student / SMALL)
+    classmate_before = classmate.read_bytes()
+    status = grade.main([str(class_dir), "--notebooks", str(lesson), "--out", str(out),
+                         "--timeout", "20", "--notebook-timeout", "120", "--jobs", "2"])
+    connections = 0
+    try:
+        while True:
+            server.accept()
+            connections += 1
+    except OSError:
+        pass
+    server.close()
+    rows = {(r["student"], r["exercise"]): r
+            for r in csv.DictReader(open(out / "grades.csv", newline="", encoding="utf-8"))}
+    after = {path: path.read_bytes() for path in protected}
+    alive = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+             and marker in (p / "cmdline").read_bytes().decode(errors="replace")
+             if (p / "cmdline").exists()]
+    return {"status": status, "rows": rows, "out": out, "connections": connections,
+            "changed": [p for p in protected if before[p] != after[p]], "alive": alive,
+            "classmate": classmate.read_bytes() == classmate_before}
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_a_hostile_class_is_graded_and_nothing_gets_through(hostile):
+    rows, out = hostile["rows"], hostile["out"]
+    assert hostile["status"] == 0 and (out / "grades.csv").is_file()
+    students = {student for student, _ in rows}
+    assert students == {"ann", *HOSTILE, *TAMPERING}
+    for student in students:  # every other exercise of everyone is graded as it should be
+        assert rows[student, "c064"]["status"] == "pass", rows[student, "c064"]
+        assert rows[student, "c061"]["status"] == "pass", rows[student, "c061"]
+    for student in ("ann", *HOSTILE):  # the attack failed; the answer itself is right
+        assert rows[student, "6518296a"]["status"] == "pass", rows[student, "6518296a"]
+    assert hostile["changed"] == [] and hostile["classmate"], "course files or a classmate's"
+    assert hostile["connections"] == 0, "a student reached a server on this machine"
+    assert hostile["alive"] == [], "a student's process outlived grading"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["grades.csv", "summary.txt", "results.json", *students])
+    for student in HOSTILE:
+        ran = nbformat.read(out / student / SMALL, as_version=4)
+        answer = ran.cells[_index(ran, "6518296a")]
+        text = "".join(o.get("text", "") + o.get("evalue", "") for o in answer.outputs)
+        assert "LEAK" not in text
+        assert answer.outputs and answer.outputs[-1].output_type == "error", student
+
+
+@needs_sandbox
+@pytest.mark.slow
+def test_patched_checks_numpy_or_builtins_are_tampering(hostile):
+    rows = hostile["rows"]
+    for student in TAMPERING:
+        row = rows[student, "6518296a"]
+        assert row["status"] == "fail", (student, row)
+        assert row["message"].startswith("tampering detected"), (student, row)
+
+
+@pytest.mark.slow
+def test_two_shards_merged_equal_one_run(graded, tmp_path):
+    _, summary, out = graded
+    class_dir, lessons = out.parent / "submissions", out.parent / "notebooks"
+    parts = []
+    for k in (1, 2):
+        parts.append(tmp_path / f"shard{k}")
+        assert grade.main([str(class_dir), "--notebooks", str(lessons / LESSON00),
+                           str(lessons / SMALL), "--out", str(parts[-1]), "--shard", f"{k}/2",
+                           "--timeout", str(CELL_TIMEOUT), "--notebook-timeout", "240",
+                           *NO_SANDBOX]) == 0
+    merged = tmp_path / "merged"
+    assert grade.main(["--merge", *map(str, parts), "--out", str(merged)]) == 0
+    assert (merged / "grades.csv").read_text() == (out / "grades.csv").read_text()
+    students = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert sorted(p.name for p in merged.iterdir() if p.is_dir()) == students
+    for student in students:
+        assert ((merged / student / "feedback.html").read_text()
+                == (out / student / "feedback.html").read_text())
+
+    def table(text):  # the summary without its timings
+        return [line for line in text.splitlines() if "notebooks" not in line
+                and not line.startswith("  ")]
+
+    assert table((merged / "summary.txt").read_text()) == table(summary)
+    assert grade.main(["--merge", str(parts[0]), str(parts[0]), "--out",
+                       str(tmp_path / "twice")]) == 2
+
+
+def test_bad_shard_is_named(capsys):
+    with pytest.raises(SystemExit):
+        grade.main(["somewhere", "--shard", "3/2"])
+    assert "--shard must be K/N with 1 <= K <= N" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_reference_solutions_score_full_marks_and_the_student_versions_none(tmp_path):
+    """Every lesson, demo cells skipped: the solutions pass every exercise, the student
+    versions get "not answered yet" for every one."""
+    for path in NOTEBOOKS:
+        instructor = _read(path.name)
+        student, _ = make_student.student_version(instructor, path.name)
+        for who, nb in (("solved", make_student.paste_solutions(student, instructor)),
+                        ("unsolved", student)):
+            (tmp_path / "class" / who).mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, tmp_path / "class" / who / path.name)
+    out = tmp_path / "out"
+    assert grade.main([str(tmp_path / "class"), "--out", str(out), "--timeout", "120",
+                       "--jobs", "2", *NO_SANDBOX]) == 0
+    rows = list(csv.DictReader(open(out / "grades.csv", newline="", encoding="utf-8")))
+    assert len(rows) == 2 * sum(len(exercises.find_exercises(_read(p.name))) for p in NOTEBOOKS)
+    for row in rows:
+        if row["student"] == "solved":
+            assert row["status"] == "pass", row
+        else:
+            assert (row["status"], row["message"]) == ("error", grade.NOT_ANSWERED), row
 
 
 def test_both_layouts_are_found(tmp_path):
