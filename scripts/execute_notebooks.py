@@ -18,12 +18,12 @@ written so that re-executing deterministic code gives a byte-identical file:
   viewer could draw them anyway;
 * a tqdm.auto bar's ``text/plain`` is the bar as it was first drawn
   (``epoch 1/3:   0%|          | 0/1000 [00:00<?, ?batch/s]``); it is replaced
-  by the bar's final state, read from the recorded widget state
-  (``epoch 1/3: 100%|██████████| 1000/1000 [00:04<00:00, 230.1batch/s]``), so
-  that a reader of the stored notebook (or GitHub) sees how the loop ended, not
-  a loop that seems never to have started. nbval_sanitize.cfg hides the
-  position, time and rate of a bar, so strict nbval compares the re-run's
-  first-drawn bar with the stored final one as equal;
+  by the bar's final state, read from the recorded widget state, without its
+  elapsed time and rate (``epoch 1/3: 100%|██████████| 1000/1000 batch``), so that a
+  reader of the stored notebook (or GitHub) sees how the loop ended, not a loop
+  that seems never to have started, and re-executing still gives the same file.
+  nbval_sanitize.cfg hides a bar's position, time and rate, so strict nbval
+  compares the re-run's first-drawn bar with the stored final one as equal;
 * stream outputs are merged and carriage returns resolved
   (``coalesce_streams=True``), the same way nbval compares them.
 
@@ -57,6 +57,10 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 BAR_WIDTH = 10  # the width of the bar in tqdm's text/plain fallback
+#: a bar's " [00:04<00:00, 230.1batch/s, loss=0.3]": time, rate and postfix
+STATS = re.compile(r"\s*\[[^\]]*\]\s*$")
+#: the unit in a rate, "230.1batch/s", "?batch/s" or "2.50s/batch"
+UNIT = re.compile(r"(?:\?|[\d.]+)([A-Za-z]+)/s|s/([A-Za-z]+)")
 
 
 def _widget_text(state, ref):
@@ -66,7 +70,8 @@ def _widget_text(state, ref):
 
 
 def final_bar_text(state, model_id):
-    """The final state of the tqdm.notebook bar shown by widget ``model_id``, as tqdm's text.
+    """The final state of the tqdm.notebook bar shown by widget ``model_id``, as tqdm's text
+    without the elapsed time and rate (the unit stays, unless it is tqdm's default "it").
 
     ``state`` is the notebook's recorded widget state (model id -> model). A tqdm bar is an
     HBox of three widgets: an HTML description ("epoch 1/3: 100%"), a progress bar and an
@@ -84,6 +89,11 @@ def final_bar_text(state, model_id):
     left, right = _widget_text(state, children[0]), _widget_text(state, children[2])
     if re.match(r"\s*[\d.]+[kMG]?/\?", right):  # a bar without a total ("7/?"): keep its first text
         return None
+    stats = STATS.search(right)  # elapsed time and rate differ from run to run: left out
+    unit = UNIT.search(stats.group(0)) if stats else None
+    right = STATS.sub("", right)
+    if unit and (unit.group(1) or unit.group(2)) != "it":  # keep the unit: "1000/1000 batch"
+        right += f" {unit.group(1) or unit.group(2)}"
     total = progress.get("max") or 1
     fraction = min(max(progress.get("value", 0) / total, 0.0), 1.0)
     return f"{left}|{format(Bar(fraction, BAR_WIDTH, charset=Bar.UTF))}|{right}"

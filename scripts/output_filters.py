@@ -24,9 +24,11 @@ from dataclasses import dataclass
 import nbformat
 
 # "epoch 1/3:   0%|          | 0/1000 [00:00<?, ?batch/s]", "100%|#####| 20/20 [00:01, 9.5it/s]"
+# "epoch 1/3: 100%|██████████| 1000/1000 batch" (stored by scripts/execute_notebooks.py)
 _BAR = re.compile(
     r"^\s*(?:(?P<desc>.*?):\s*)?(?P<pct>\d{1,3})%\|[^|\n]*\|\s*"
-    r"(?P<n>[\d.]+[kMG]?)/(?P<total>[\d.]+[kMG]?)\s*\[(?P<stats>[^\]\n]*)\]\s*$")
+    r"(?P<n>[\d.]+[kMG]?)/(?P<total>[\d.]+[kMG]?)"
+    r"(?:\s*\[(?P<stats>[^\]\n]*)\]|\s+(?P<unit>[A-Za-z]+))?\s*$")
 # "loop: 0it [00:00, ?it/s]" (no total)
 _COUNTER = re.compile(r"^\s*(?:(?P<desc>.*?):\s*)?(?P<n>\d+)(?P<unit>[A-Za-z]+)\s*"
                       r"\[(?P<stats>[^\]\n]*)\]\s*$")
