@@ -24,7 +24,7 @@ For the lecture hall the build also:
   only ``assert`` lines, exercise solutions (``### BEGIN SOLUTION``: the
   statement and its collapsed hint stay) and the check cells right after them,
   and ``# NBVAL_...`` marker lines;
-* shows stored tqdm progress bars (their first state, ``0%|``) as one line
+* shows stored tqdm progress bars (their final state, or their first, ``0%|``) as one line
   saying which bars ran (scripts/output_filters.py), and cuts text outputs
   longer than ``--max-lines`` lines (default 12) to their first lines plus a
   note;
@@ -47,7 +47,6 @@ Exits with status 1 if a notebook could not be converted.
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import re
 import sys
@@ -112,15 +111,7 @@ def is_solution_cell(cell) -> bool:
     return any(make_student.BEGIN.match(line) for line in cell.source.splitlines())
 
 
-def is_assert_only(cell) -> bool:
-    """A code cell whose statements are all ``assert``: the notebook's own test, not a lesson."""
-    if cell.cell_type != "code":
-        return False
-    try:
-        tree = ast.parse(NBVAL_MARKER.sub("", cell.source))
-    except SyntaxError:
-        return False
-    return bool(tree.body) and all(isinstance(node, ast.Assert) for node in tree.body)
+is_assert_only = make_student.is_assert_only  # one definition: the student view collapses them
 
 
 def check_cells_of_solutions(nb) -> set[int]:

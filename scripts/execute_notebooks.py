@@ -10,11 +10,20 @@ own folder as working directory, as ``pytest --nbval`` does. The result is
 written so that re-executing deterministic code gives a byte-identical file:
 
 * no per-cell timing metadata (``record_timing=False``, old timings removed);
-* no ipywidgets state in the notebook metadata (``store_widget_state=False``);
+* no ipywidgets state in the notebook metadata: it is recorded while the
+  notebook runs, used below, then dropped;
 * widget views (``application/vnd.jupyter.widget-view+json``, e.g. tqdm.auto
   progress bars) are dropped from outputs, keeping their ``text/plain``
   fallback: their model ids are random and, without the stored state, no
   viewer could draw them anyway;
+* a tqdm.auto bar's ``text/plain`` is the bar as it was first drawn
+  (``epoch 1/3:   0%|          | 0/1000 [00:00<?, ?batch/s]``); it is replaced
+  by the bar's final state, read from the recorded widget state, without its
+  elapsed time and rate (``epoch 1/3: 100%|██████████| 1000/1000 batch``), so that a
+  reader of the stored notebook (or GitHub) sees how the loop ended, not a loop
+  that seems never to have started, and re-executing still gives the same file.
+  nbval_sanitize.cfg hides a bar's position, time and rate, so strict nbval
+  compares the re-run's first-drawn bar with the stored final one as equal;
 * stream outputs are merged and carriage returns resolved
   (``coalesce_streams=True``), the same way nbval compares them.
 
@@ -37,18 +46,66 @@ import threading
 import time
 from pathlib import Path
 
+import html
 import nbformat
 from nbclient import NotebookClient
 from tqdm import tqdm
+from tqdm.std import Bar
 from traitlets.config import Config
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+BAR_WIDTH = 10  # the width of the bar in tqdm's text/plain fallback
+#: a bar's " [00:04<00:00, 230.1batch/s, loss=0.3]": time, rate and postfix
+STATS = re.compile(r"\s*\[[^\]]*\]\s*$")
+#: the unit in a rate, "230.1batch/s", "?batch/s" or "2.50s/batch"
+UNIT = re.compile(r"(?:\?|[\d.]+)([A-Za-z]+)/s|s/([A-Za-z]+)")
+
+
+def _widget_text(state, ref):
+    """The text of the HTML widget ``ref`` ("IPY_MODEL_<id>"); tqdm pads with figure spaces."""
+    value = state.get(ref.removeprefix("IPY_MODEL_"), {}).get("state", {}).get("value", "")
+    return html.unescape(value).replace("\u2007", " ")
+
+
+def final_bar_text(state, model_id):
+    """The final state of the tqdm.notebook bar shown by widget ``model_id``, as tqdm's text
+    without the elapsed time and rate (the unit stays, unless it is tqdm's default "it").
+
+    ``state`` is the notebook's recorded widget state (model id -> model). A tqdm bar is an
+    HBox of three widgets: an HTML description ("epoch 1/3: 100%"), a progress bar and an
+    HTML tail (" 1000/1000 [00:04<00:00, 230.1batch/s]"). Returns None if ``model_id`` is
+    not such a box, or is a bar without a total (its first text, "0it [00:00, ?it/s]",
+    stays).
+    """
+    box = state.get(model_id, {}).get("state", {})
+    children = box.get("children", [])
+    if box.get("_model_name") != "HBoxModel" or len(children) != 3:
+        return None
+    progress = state.get(children[1].removeprefix("IPY_MODEL_"), {}).get("state", {})
+    if "ProgressModel" not in str(progress.get("_model_name")):
+        return None
+    left, right = _widget_text(state, children[0]), _widget_text(state, children[2])
+    if re.match(r"\s*[\d.]+[kMG]?/\?", right):  # a bar without a total ("7/?"): keep its first text
+        return None
+    stats = STATS.search(right)  # elapsed time and rate differ from run to run: left out
+    unit = UNIT.search(stats.group(0)) if stats else None
+    right = STATS.sub("", right)
+    if unit and (unit.group(1) or unit.group(2)) != "it":  # keep the unit: "1000/1000 batch"
+        right += f" {unit.group(1) or unit.group(2)}"
+    total = progress.get("max") or 1
+    fraction = min(max(progress.get("value", 0) / total, 0.0), 1.0)
+    return f"{left}|{format(Bar(fraction, BAR_WIDTH, charset=Bar.UTF))}|{right}"
 
 
 def normalise(nb):
-    """Remove the machine- and run-dependent parts of an executed notebook."""
-    nb.metadata.pop("widgets", None)
+    """Remove the machine- and run-dependent parts of an executed notebook.
+
+    Stored progress bars get their final text from the recorded widget state (see above).
+    """
+    widgets = nb.metadata.pop("widgets", None) or {}
+    state = widgets.get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
@@ -57,7 +114,11 @@ def normalise(nb):
         for out in cell.outputs:
             data = out.get("data")
             if data is not None:
-                data.pop(WIDGET_VIEW, None)
+                view = data.pop(WIDGET_VIEW, None)
+                if view and "text/plain" in data:
+                    final = final_bar_text(state, view.get("model_id", ""))
+                    if final is not None:
+                        data["text/plain"] = final
                 if not data:
                     continue
             outputs.append(out)
@@ -129,7 +190,7 @@ def execute(path, timeout):
             kernel_name=KERNELSPEC["name"],
             resources={"metadata": {"path": str(path.parent)}},
             record_timing=False,
-            store_widget_state=False,
+            store_widget_state=True,  # read by normalise(), then dropped
             coalesce_streams=True,
             on_cell_start=on_start,
             config=ipc_config(folder),

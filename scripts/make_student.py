@@ -24,6 +24,11 @@ exercise between the lines ``### BEGIN SOLUTION`` and ``### END SOLUTION``
   Cells tagged ``uses-exercises`` (a cell that trains a network built from
   the student's own pieces) are cleared too, wherever they are.
 
+Code cells that hold only ``assert`` statements (they back a number the text
+states; they print nothing) get ``metadata.jupyter.source_hidden``: JupyterLab
+shows them collapsed, so the lesson reads as prose between its code cells. They
+still run.
+
 Cells keep their ids, so a cell of the student version and of the instructor
 version can be matched (pasting a solution back, grading with ``make grade``).
 The instructor notebooks' nbgrader metadata (``scripts/nbgrader_metadata.py``)
@@ -39,6 +44,7 @@ with a note on stderr.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import sys
@@ -53,6 +59,20 @@ MARKDOWN_ANSWER = "*Write your answer here.*"
 #: a code cell with this tag runs the student's own pieces; its outputs are the instructor's
 USES_EXERCISES = "uses-exercises"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "student"
+
+
+NBVAL_MARKER = re.compile(r"^[ \t]*#[ \t]*NBVAL_[A-Z_]+[^\n]*\n?", re.MULTILINE)
+
+
+def is_assert_only(cell) -> bool:
+    """A code cell whose statements are all ``assert``: the notebook's own test, not a lesson."""
+    if cell.cell_type != "code":
+        return False
+    try:
+        tree = ast.parse(NBVAL_MARKER.sub("", cell.source))
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(isinstance(node, ast.Assert) for node in tree.body)
 
 
 class SolutionMarkerError(ValueError):
@@ -111,6 +131,8 @@ def student_version(nb, name: str = "notebook"):
                 _clear(cell)
                 after_solution = True
             continue
+        if is_assert_only(cell):  # shown collapsed: the lesson reads as prose
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
         if cell.cell_type == "markdown":
             after_solution = False
         elif after_solution or USES_EXERCISES in cell.metadata.get("tags", []):

@@ -3,11 +3,12 @@
 Used by scripts/build_slides.py (the decks) and scripts/render_html.py (the site).
 The notebooks themselves are never changed.
 
-**Progress bars.** An executed notebook stores a tqdm bar as it was when it was
-first drawn (see nbval_sanitize.cfg): with ipywidgets, one ``display_data``
-output whose ``text/plain`` is ``"epoch 1/3:   0%|          | 0/1000 [00:00<?,
-?batch/s]"``; later updates went to the widget and were never stored. Shown as
-text, such a bar says the loop never started. :func:`summarise_progress`
+**Progress bars.** With ipywidgets, an executed notebook stores a tqdm bar as one
+``display_data`` output whose ``text/plain`` is the bar as it was first drawn,
+``"epoch 1/3:   0%|          | 0/1000 [00:00<?, ?batch/s]"`` (later updates go to
+the widget); scripts/execute_notebooks.py replaces that text with the bar's final
+state, ``"epoch 1/3: 100%|██████████| 1000/1000 [00:04<00:00, 230.1batch/s]"``.
+Either way, a slide of ten such lines says little. :func:`summarise_progress`
 replaces the bars of one cell by a single line, ``progress bars: epoch 1/3 …
 epoch 3/3 (1,000 batch each)``, at the place of the first bar. A plain tqdm
 bar on stderr stores every redraw separated by carriage returns: there the
@@ -23,9 +24,11 @@ from dataclasses import dataclass
 import nbformat
 
 # "epoch 1/3:   0%|          | 0/1000 [00:00<?, ?batch/s]", "100%|#####| 20/20 [00:01, 9.5it/s]"
+# "epoch 1/3: 100%|██████████| 1000/1000 batch" (stored by scripts/execute_notebooks.py)
 _BAR = re.compile(
     r"^\s*(?:(?P<desc>.*?):\s*)?(?P<pct>\d{1,3})%\|[^|\n]*\|\s*"
-    r"(?P<n>[\d.]+[kMG]?)/(?P<total>[\d.]+[kMG]?)\s*\[(?P<stats>[^\]\n]*)\]\s*$")
+    r"(?P<n>[\d.]+[kMG]?)/(?P<total>[\d.]+[kMG]?)"
+    r"(?:\s*\[(?P<stats>[^\]\n]*)\]|\s+(?P<unit>[A-Za-z]+))?\s*$")
 # "loop: 0it [00:00, ?it/s]" (no total)
 _COUNTER = re.compile(r"^\s*(?:(?P<desc>.*?):\s*)?(?P<n>\d+)(?P<unit>[A-Za-z]+)\s*"
                       r"\[(?P<stats>[^\]\n]*)\]\s*$")
