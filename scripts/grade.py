@@ -21,8 +21,8 @@ Then, for every exercise (``scripts/exercises.py``), the status of its cells:
 
 * ``pass``: every check cell printed "All checks passed";
 * ``fail``: a check rejected the answer (``ExerciseError``); the message is the check's;
-* ``error``: the answer or the check raised something else (the answer is not
-  written yet, a NameError, ...), or the notebook could not run: not valid
+* ``error``: the answer is not written yet (its check printed "Not answered
+  yet"), or the answer or the check raised something else (a NameError, ...), or the notebook could not run: not valid
   JSON, too large, a kernel that died;
 * ``timeout``: the answer or check cell did not finish in time, or the
   notebook's time ran out before it;
@@ -69,6 +69,11 @@ REPO = Path(__file__).resolve().parent.parent
 STATUSES = ("pass", "fail", "error", "timeout", "missing")
 COLUMNS = ["student", "notebook", "exercise", "status", "points", "max_points", "message"]
 PASSED = "All checks passed"
+#: what a check prints while the answer still raises NotImplementedError("Your turn ...")
+#: (course_lib.checks.OPEN): the exercise is not answered yet
+OPEN = "Not answered yet"
+NOT_ANSWERED = ("not answered yet: the answer cell still raises NotImplementedError "
+                "(replace that line with your code)")
 EXERCISE_ERROR = "ExerciseError"
 #: run again before each check cell: a student's variable named `checks` must not hide the checks
 CHECK_PRELUDE = "from course_lib import checks  # added by make grade\n"
@@ -238,13 +243,14 @@ def statuses(nb, exercises: list[Exercise], missing: dict[str, str], client, sto
                 elif reply.get("status") == "error":
                     status = "error"
                     if ename == "NotImplementedError" or answer_name == "NotImplementedError":
-                        message = ("not answered yet: the answer cell still raises "
-                                   "NotImplementedError (replace that line with your code)")
+                        message = NOT_ANSWERED
                     elif answer_name:
                         message = (f"your answer cell raised {answer_name}: {answer_value}; "
                                    f"then the check raised {ename}: {evalue}")
                     else:
                         message = f"the check raised {ename}: {evalue}"
+                elif OPEN in _stdout(cells[check_id]):
+                    status, message = "error", NOT_ANSWERED
                 elif PASSED not in _stdout(cells[check_id]):
                     status, message = "error", (f"the check cell {check_id!r} ran but did not "
                                                 f"print '{PASSED}'")
