@@ -30,7 +30,7 @@ PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor test test-fast test-independent execute run slides html browser-check student lab instructor grade bench clean distclean
+.PHONY: help install vendor test test-fast test-independent test-compat execute run slides html browser-check student lab instructor grade bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -66,6 +66,9 @@ test-independent: install ## course_lib against PyTorch (CPU) in a scratch .venv
 	$(REF_VENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 	  -r requirements.txt -e . torch==2.13.0
 	$(REF_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/independent
+
+test-compat: install ## The lessons on the oldest declared versions (Python 3.10) and a Colab-like stack (Python 3.12), throw-away venvs
+	$(PY) scripts/compat.py
 
 execute: install ## Re-execute the notebooks in place, in order, deterministically
 	$(PY) scripts/execute_notebooks.py --inplace --timeout $(TIMEOUT) $(NOTEBOOKS)

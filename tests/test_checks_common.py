@@ -164,6 +164,23 @@ def test_an_open_lesson_check_prints_open(capsys):
     assert capsys.readouterr().out.startswith(checks.OPEN + ": unwritten still raises")
 
 
+def test_a_raw_error_in_the_answer_becomes_a_named_exercise_error():
+    def answer(x):
+        return np.ones((2, 3)) @ np.ones((2, 3))  # a missing transpose
+
+    def check(f):
+        f(1)
+
+    with pytest.raises(checks.ExerciseError, match=r"answer raised ValueError: .*in answer, "
+                                                   r"line \d+.*transpose"):
+        common.exercise_check(check)(answer)
+
+
+def test_a_wrong_signature_is_named():
+    with pytest.raises(checks.ExerciseError, match="does not take the arguments"):
+        checks.check_sgd_step(lambda W, b: (W, b))
+
+
 def test_ready_is_true_and_silent_when_every_check_passes(capsys):
     assert common.ready(("exercise 1 (MatMul)", _ok), ("exercise 2 (f)", _ok)) is True
     assert capsys.readouterr().out == ""

@@ -41,6 +41,7 @@ def in_place(images):
     (lambda im: (lambda x: (x - x.mean()) / x.std())(im.reshape(len(im), -1).astype(float)),
      "standardised"),
     (lambda im: (im.reshape(len(im), -1) / 255).astype(np.float16), "float16"),
+    (lambda im: im.reshape(784, -1).T / 255.0, "mixes the pixels of different images"),
     (lambda im: list(reference(im)), "should be a NumPy array"),
     (in_place, "changed `images` in place"),
 ])

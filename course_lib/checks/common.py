@@ -290,6 +290,9 @@ def raised_message(answer: str, err: BaseException) -> str:
     kind = type(err).__name__
     frame = _students_frame(err.__traceback__)
     hint = _RAISED_HINTS.get(kind, "")
+    if frame is None and isinstance(err, TypeError) and "argument" in str(err):
+        return (f"{answer} does not take the arguments the exercise gives it: {err}. Keep the "
+                f"template's signature (the names and number of its parameters).")
     if frame is None:
         return (f"The check could not use what {answer} returned: {kind}: {err}. Look at the "
                 f"type and shape your answer returns, as the exercise describes them. {hint}"

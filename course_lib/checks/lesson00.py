@@ -25,6 +25,10 @@ def _prepare_slips(images: np.ndarray) -> list[tuple[np.ndarray, str]]:
                      "same 255."),
         ((x - x.mean()) / x.std(), "standardised the pixels (mean 0, std 1). This exercise "
                                    "asks for values from 0 to 1: divide by 255."),
+        (images.reshape(x.shape[1], len(images)).T / 255.0,
+         "mixes the pixels of different images: reshape(784, N).T fills the array in the "
+         "wrong order, so a row is not one image. Reshape to (N, 784) directly: "
+         "images.reshape(len(images), -1)."),
     ]
 
 
