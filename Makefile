@@ -32,7 +32,7 @@ PYTEST_NBVAL := --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize
                 --nbval-cell-timeout $(TIMEOUT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install vendor test test-fast test-independent execute run slides html browser-check student lab instructor grade bench clean distclean
+.PHONY: help install vendor test test-fast test-independent test-compat execute run slides html browser-check student lab instructor grade bench clean distclean
 
 help: ## List the targets
 	@echo "Targets:"
@@ -69,6 +69,9 @@ test-independent: install ## course_lib against PyTorch (CPU) in a scratch .venv
 	  -r requirements.txt -e . torch==2.13.0
 	$(REF_VENV)/bin/python -m pytest -p no:cacheprovider -q tests/independent
 
+test-compat: install ## The lessons on the oldest declared versions (Python 3.10) and a Colab-like stack (Python 3.12), throw-away venvs
+	$(PY) scripts/compat.py
+
 execute: install ## Re-execute the notebooks in place, in order, deterministically
 	$(PY) scripts/execute_notebooks.py --inplace --timeout $(TIMEOUT) $(NOTEBOOKS)
 
@@ -93,11 +96,19 @@ student: install ## Regenerate student/ from notebooks/ (solutions out); commit 
 	$(PY) scripts/make_student.py $(NOTEBOOKS)
 
 lab: install ## For students: JupyterLab on my_work/, your own copy of student/ (never overwritten)
-	@mkdir -p my_work
+	@mkdir -p $(LAB_DIR)/.copied
+	@# .copied/ keeps the version of student/ each copy was made from, to tell a newer one
 	@for nb in student/*.ipynb; do \
-	  [ -e "my_work/$${nb##*/}" ] || { cp "$$nb" my_work/ && echo "new lesson: my_work/$${nb##*/}"; }; \
+	  name="$${nb##*/}"; mine="$(LAB_DIR)/$$name"; was="$(LAB_DIR)/.copied/$$name"; \
+	  if [ ! -e "$$mine" ]; then \
+	    cp "$$nb" "$$mine" && cp "$$nb" "$$was" && echo "new lesson: $$mine"; \
+	  elif { [ -e "$$was" ] && ! cmp -s "$$nb" "$$was"; } || \
+	       { [ ! -e "$$was" ] && [ "$$nb" -nt "$$mine" ] && ! cmp -s "$$nb" "$$mine"; }; then \
+	    echo "updated lesson: $$nb is newer than the version of your $$mine (kept as it is):"; \
+	    echo "  open $$nb for the new one, or rename yours and run make lab again for a fresh copy"; \
+	  fi; \
 	done
-	$(VENV)/bin/jupyter lab $(LAB_DIR)/ $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(LAB_DIR)/ $(LAB_ARGS)$(if $(filter 0,$(shell id -u)), --allow-root)
 
 instructor: install ## For instructors: JupyterLab on notebooks/, the lessons with their solutions
 	$(VENV)/bin/jupyter lab notebooks/ $(LAB_ARGS)

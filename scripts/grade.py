@@ -83,6 +83,11 @@ REPO = Path(__file__).resolve().parent.parent
 STATUSES = ("pass", "fail", "error", "timeout", "missing")
 COLUMNS = ["student", "notebook", "exercise", "status", "points", "max_points", "message"]
 PASSED = "All checks passed"
+#: what a check prints while the answer still raises NotImplementedError("Your turn ...")
+#: (course_lib.checks.OPEN): the exercise is not answered yet
+OPEN = "Not answered yet"
+NOT_ANSWERED = ("not answered yet: the answer cell still raises NotImplementedError "
+                "(replace that line with your code)")
 EXERCISE_ERROR = "ExerciseError"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_MESSAGE = 2000  # characters of a message kept in grades.csv and the feedback
@@ -405,10 +410,6 @@ def _kill(process: subprocess.Popen):
 
 #: what a check prints, or raises, for an exercise not answered yet (its answer still raises
 #: NotImplementedError); see classify
-NOT_ANSWERED = ("not answered yet: the answer cell still raises NotImplementedError (replace "
-                "that line with your code)")
-
-
 def classify(answer_error: dict | None, check: dict | None, check_id: str) -> tuple[str, str]:
     """The status and message of one check cell as it ran (the one place that decides).
 
@@ -440,7 +441,7 @@ def classify(answer_error: dict | None, check: dict | None, check_id: str) -> tu
 
 def is_open(stdout: str) -> bool:
     """Whether a check's output says the exercise is still open (not answered yet)."""
-    return "not answered yet" in stdout.lower()
+    return OPEN.lower() in stdout.lower()
 
 
 def grade_exercise(e: Exercise, record: dict, options: argparse.Namespace) -> tuple[str, str]:

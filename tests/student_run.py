@@ -4,11 +4,11 @@ Shared by tests/test_student_lessonNN.py (one file per lesson, so pytest-xdist's
 ``--dist loadfile`` spreads the lessons over the workers).
 
 * Unsolved: every exercise still raises ``NotImplementedError("Your turn ...")``.
-  The notebook must run top to bottom with ``allow_errors=True`` and the only
-  errors must be those NotImplementedErrors and the checks' own
-  ``ExerciseError`` (a check, or a cell that builds on an exercise and says
-  which one to solve first): no NameError from a variable an exercise never
-  defined, and every check cell fails rather than passing by accident.
+  The notebook must run top to bottom **without** ``allow_errors``, as
+  JupyterLab's *Run All* does: every check cell prints "Not answered yet"
+  (and not "All checks passed"), every cell that builds on an open exercise
+  skips its body (``if checks.ready(...):``), and no other cell raises (no
+  NameError from a variable an exercise never defined).
 * Solved: the student version with each cell's source taken back from the
   instructor version (matched by cell id) must run without any error, so its
   asserts hold.
@@ -26,8 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
 import make_student  # noqa: E402
+from course_lib.checks import OPEN, PASSED  # noqa: E402
 
-EXPECTED_ERRORS = {"NotImplementedError", "ExerciseError"}
 TIMEOUT = 600  # seconds per cell, as `make test`
 
 
@@ -38,9 +38,13 @@ def versions(name: str):
     return instructor, student, cells
 
 
-def execute(nb) -> list[tuple[int, str, str, str]]:
-    """Run ``nb`` in a fresh kernel from notebooks/, errors allowed; (index, id, ename, evalue) each."""
-    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=True,
+def execute(nb, allow_errors: bool = True) -> list[tuple[int, str, str, str]]:
+    """Run ``nb`` in a fresh kernel from notebooks/; (index, id, ename, evalue) of each error.
+
+    Without ``allow_errors`` the first error stops the run with nbclient's
+    ``CellExecutionError`` (its message shows the cell and the traceback).
+    """
+    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(REPO / "notebooks")}})
     client.execute()
     return [(i, cell.get("id", "?"), out.ename, out.evalue)
@@ -62,16 +66,24 @@ def check_cells(nb, solution_cells: list[int]) -> list[int]:
     return found
 
 
+def stdout(cell) -> str:
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.get("output_type") == "stream" and out.get("name") == "stdout")
+
+
 def run_unsolved(name: str) -> None:
     _, student, solutions = versions(name)
-    errors = execute(student)
-    unexpected = [e for e in errors if e[2] not in EXPECTED_ERRORS]
-    assert not unexpected, f"{name} unsolved: errors other than the exercises' own: {unexpected}"
-    failed = {i for i, *_ in errors}
+    execute(student, allow_errors=False)
     checks = check_cells(student, solutions)
     assert checks, f"{name}: no check cell after any exercise"
-    passing = [(i, student.cells[i].id) for i in checks if i not in failed]
+    passing = [(i, student.cells[i].id) for i in checks if PASSED in stdout(student.cells[i])]
     assert not passing, f"{name} unsolved: these check cells passed without an answer: {passing}"
+    silent = [(i, student.cells[i].id) for i in checks if OPEN not in stdout(student.cells[i])]
+    assert not silent, f"{name} unsolved: these check cells did not say {OPEN!r}: {silent}"
+    waiting = [(i, cell.id) for i, cell in enumerate(student.cells)
+               if "checks.ready(" in cell.source and OPEN not in stdout(cell)]
+    assert not waiting, (f"{name} unsolved: these cells build on open exercises but did not "
+                         f"say which: {waiting}")
 
 
 def run_solved(name: str) -> None:

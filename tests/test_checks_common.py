@@ -115,3 +115,102 @@ def test_constant_ratio_finds_a_forgotten_factor():
     assert common.constant_ratio(4 * e, e) == pytest.approx(4)
     assert common.constant_ratio(e + 1, e) is None
     assert common.constant_ratio(np.ones(3), e) is None
+
+
+# --- Run All on an unsolved lesson: open exercises print, wrong answers raise ---------------
+class _Unwritten:
+    def forward(self, x):
+        raise NotImplementedError("Your turn: replace this line with your code, then run the "
+                                  "check cell below.")
+
+
+def _check_layer(cls):
+    cls().forward(1.0)
+    print("All checks passed")
+
+
+def _check_base(cls):
+    raise NotImplementedError  # the base class's placeholder: a method the student left out
+
+
+def test_every_lessons_check_is_wrapped_for_run_all():
+    names = [name for name in dir(checks) if name.startswith("check_")]
+    assert len(names) >= 35
+    assert all(getattr(getattr(checks, name), "__exercise_check__", False) for name in names)
+
+
+def test_an_open_exercise_prints_that_it_is_open_and_does_not_raise(capsys):
+    assert common.exercise_check(_check_layer)(_Unwritten) is None
+    out = capsys.readouterr().out
+    assert out.startswith(checks.OPEN) and "_Unwritten (in forward)" in out
+    assert checks.PASSED not in out
+
+
+def test_a_missing_method_is_a_wrong_answer_not_an_open_exercise():
+    with pytest.raises(checks.ExerciseError, match="raised NotImplementedError in _check_base"):
+        common.exercise_check(_check_base)(_Unwritten)
+
+
+def test_a_wrong_answer_still_raises_through_the_wrapper():
+    with pytest.raises(checks.ExerciseError, match="dW is transposed"):
+        common.exercise_check(lambda f: _wrong())(_ok)
+
+
+def test_an_open_lesson_check_prints_open(capsys):
+    def unwritten(*args):
+        raise NotImplementedError("Your turn: replace this line")
+
+    checks.check_prepare_images(unwritten)
+    assert capsys.readouterr().out.startswith(checks.OPEN + ": unwritten still raises")
+
+
+def test_a_raw_error_in_the_answer_becomes_a_named_exercise_error():
+    def answer(x):
+        return np.ones((2, 3)) @ np.ones((2, 3))  # a missing transpose
+
+    def check(f):
+        f(1)
+
+    with pytest.raises(checks.ExerciseError, match=r"answer raised ValueError: .*in answer, "
+                                                   r"line \d+.*transpose"):
+        common.exercise_check(check)(answer)
+
+
+def test_a_wrong_signature_is_named():
+    with pytest.raises(checks.ExerciseError, match="does not take the arguments"):
+        checks.check_sgd_step(lambda W, b: (W, b))
+
+
+def test_ready_is_true_and_silent_when_every_check_passes(capsys):
+    assert common.ready(("exercise 1 (MatMul)", _ok), ("exercise 2 (f)", _ok)) is True
+    assert capsys.readouterr().out == ""
+
+
+def test_ready_names_the_open_exercises_and_returns_false(capsys):
+    todo = common.exercise_check(_todo)  # wrapped, as checks.check_* are
+    assert common.ready(("exercise 1 (MatMul)", _ok), ("exercise 2 (f)", todo),
+                        ("exercise 3 (g)", _todo)) is False
+    out = capsys.readouterr().out
+    assert out.startswith(checks.OPEN) and "exercise 2 (f) and exercise 3 (g)" in out
+    assert "exercise 1" not in out
+
+
+@pytest.mark.parametrize("check, message", [
+    (_wrong, r"exercise 1 \(MatMul\), whose check does not pass yet: dW is transposed"),
+    (_broken, r"exercise 1 \(MatMul\), which raised IndexError: index 5"),
+    (lambda: _check_base(None),
+     r"exercise 1 \(MatMul\), which raised NotImplementedError in _check_base"),
+])
+def test_ready_still_stops_at_a_wrong_answer(check, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        common.ready(("exercise 1 (MatMul)", common.exercise_check(check)), ("exercise 2", _todo))
+
+
+def test_require_still_raises_for_an_open_exercise_through_a_wrapped_check():
+    with pytest.raises(checks.ExerciseError, match="not written yet"):
+        common.require("exercise 1 (MatMul)", common.exercise_check(_todo))
+
+
+def test_ready_refuses_a_requirement_that_is_not_a_tuple():
+    with pytest.raises(TypeError, match="tuple"):
+        common.ready("exercise 1", _ok)

@@ -819,3 +819,105 @@ def test_chain_diagram_draws_every_label():
 def test_chain_diagram_needs_one_label_per_gap():
     with pytest.raises(ValueError, match=r"one label per gap \(2\), got 1 and 2"):
         plots.chain_diagram(["x", "Op", "L"], ["1.0"], ["0.5", "1"])
+
+
+# --- no credit for course_lib's own layers; the Layer interface is part of the check -------
+from course_lib.layers import Sigmoid  # noqa: E402
+
+
+class InheritsSigmoid(Sigmoid):
+    pass
+
+
+class CallsSigmoid(Layer):
+    def __init__(self):
+        super().__init__()
+        self.inner = Sigmoid()
+
+    def forward(self, x):
+        return self.inner.forward(x)
+
+    def backward(self, grad_out):
+        return self.inner.backward(grad_out)
+
+
+class SuperForward(Tanh):
+    def forward(self, x):
+        return super().forward(x)
+
+
+class MatMulViaCourse(MatMul):
+    pass
+
+
+class LossViaCourse(Loss):
+    def __init__(self):
+        super().__init__()
+        self.inner = SoftmaxCrossEntropyLoss()
+
+    def forward(self, z, y):
+        return self.inner.forward(z, y)
+
+    def backward(self):
+        return self.inner.backward()
+
+
+@pytest.mark.parametrize("check, answer, message", [
+    (checks.check_sigmoid, InheritsSigmoid, "inherits from course_lib's .*Sigmoid"),
+    (checks.check_sigmoid, CallsSigmoid, "calls course_lib's .*Sigmoid.forward"),
+    (checks.check_tanh, SuperForward, "inherits from course_lib's .*Tanh"),
+    (checks.check_matmul, MatMulViaCourse, "inherits from course_lib's .*MatMul"),
+    (checks.check_softmax_cross_entropy, LossViaCourse,
+     "calls course_lib's .*SoftmaxCrossEntropyLoss"),
+])
+def test_course_libs_own_layer_gets_no_credit(capsys, check, answer, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        check(answer)
+    assert checks.PASSED not in capsys.readouterr().out
+
+
+def _without_super_init(base):
+    class NoSuperInit(base):
+        def __init__(self, alpha=0.01):
+            self.alpha = alpha  # and no super().__init__()
+
+    return NoSuperInit
+
+
+@pytest.mark.parametrize("check, right", [
+    (checks.check_sigmoid, "MySigmoid"), (checks.check_tanh, "MyTanh"),
+    (checks.check_relu, "MyReLU"), (checks.check_leaky_relu, "LeakyReLU"),
+])
+def test_a_layer_without_params_and_grads_is_named(check, right):
+    answer = _without_super_init(globals()[right])
+    with pytest.raises(checks.ExerciseError, match=r"no self.params and no self.grads.*"
+                                                   r"super\(\).__init__\(\)"):
+        check(answer)
+
+
+def _leaky_backward(rule):
+    class Leaky(Layer):
+        def __init__(self, alpha=0.01):
+            super().__init__()
+            self.alpha = alpha
+
+        def forward(self, x):
+            self.x = x
+            return np.where(x > 0, x, self.alpha * x)
+
+        def backward(self, grad_out):
+            return rule(self, grad_out)
+
+    return Leaky
+
+
+@pytest.mark.parametrize("rule, message", [
+    (lambda s, g: np.where(g > 0, g, s.alpha * g), "sign of grad_out"),
+    (lambda s, g: np.where(s.x > 0, s.alpha * g, g), "swapped"),
+    (lambda s, g: np.where(s.x > 0, g, 0.0), "is ReLU.s: where x <= 0"),
+    (lambda s, g: np.where(s.x > 0, g, -s.alpha * g), "uses the slope -0.1"),
+    (lambda s, g: g * np.where(s.x > 0, s.x, s.alpha * s.x), "by the output y"),
+])
+def test_leaky_relu_backward_slips_are_named(rule, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_leaky_relu(_leaky_backward(rule))

@@ -213,7 +213,7 @@ def test_sgd_step_wrong_only_for_one_sample():
     def step(W, b, X, y, lr):  # right for batches, wrong bias step for a single sample
         W_new, b_new = step_right(W, b, X, y, lr)
         return W_new, (b_new if len(X) > 1 else b + 0.01)
-    with pytest.raises(checks.ExerciseError, match=r"b_new \(on one sample\)"):
+    with pytest.raises(checks.ExerciseError, match=r"step for b \(one sample\)"):
         checks.check_sgd_step(step)
 
 
@@ -252,7 +252,22 @@ def in_place(self, p, g):
 
 def test_sgd_optimizer_correct_answers_pass(capsys):
     passes(capsys, checks.check_sgd_optimizer, optimizer(each_param(in_place)),
-           optimizer(each_param(subtract_out)), optimizer(each_param(assign_slice)), SGD)
+           optimizer(each_param(subtract_out)), optimizer(each_param(assign_slice)))
+
+
+def test_sgd_optimizer_refuses_course_libs_sgd():
+    with pytest.raises(checks.ExerciseError, match="inherits from course_lib's course_lib.optim.SGD"):
+        checks.check_sgd_optimizer(SGD)
+
+    class Delegates:
+        def __init__(self, lr):
+            self.inner = SGD(lr)
+
+        def step(self, model):
+            self.inner.step(model)
+
+    with pytest.raises(checks.ExerciseError, match="calls course_lib's course_lib.optim.SGD"):
+        checks.check_sgd_optimizer(Delegates)
 
 
 def rebind(self, p, g):
@@ -447,3 +462,27 @@ def test_require_names_the_exercise_when_train_epoch_is_not_written():
     with pytest.raises(checks.ExerciseError, match=r"exercise 4 \(train_epoch\), which is not "
                                                    r"written yet"):
         checks.require("exercise 4 (train_epoch)", checks.check_train_epoch, train_epoch)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda tr, te: ((tr - te.mean(0)) / te.std(0), (te - te.mean(0)) / te.std(0)),
+     "X_train_std is scaled with the test set's mean"),
+    (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - tr.mean()) / tr.std()),
+     "whole array"),
+    (lambda tr, te: ((tr - tr.mean()) / tr.std(), (te - te.mean()) / te.std()),
+     "whole array"),
+    (lambda tr, te: (lambda a: ((tr - a.mean()) / a.std(), (te - a.mean()) / a.std()))(
+        np.vstack([tr, te])), "all the data"),
+])
+def test_standardise_statistics_slips_are_named(answer, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_standardise(answer)
+
+
+def test_sgd_step_bias_divided_by_n_twice_is_named():
+    def step(W, b, X, y, lr):
+        W_new, b_new = step_right(W, b, X, y, lr)
+        return W_new, b + (b_new - b) / len(X)  # the bias gradient's mean taken over a mean
+
+    with pytest.raises(checks.ExerciseError, match=r"step for b .* 1/N = 1/\d+ .* taken twice"):
+        checks.check_sgd_step(step)

@@ -511,3 +511,29 @@ def test_adam_instance_and_default_betas_are_named():
     with pytest.raises(checks.ExerciseError, match=r"beta1=0\.8, beta2=0\.99, eps=1e-06\) on "
                                                    r"float32 parameters: layers\[0\]"):
         checks.check_adam(FixedBetas)
+
+
+def _backward_variant(divide_twice=False, bias_mean=False, no_transpose=False):
+    def answer(X, y, W1, b1, W2, b2):
+        N = len(X)
+        h = np.tanh(X @ W1 + b1)
+        p = softmax(h @ W2 + b2)
+        p[np.arange(N), y] -= 1
+        delta2 = p / N
+        scale = 1 / N if divide_twice else 1.0
+        dW2, db2 = h.T @ delta2 * scale, (delta2.mean(0) if bias_mean else delta2.sum(0))
+        delta1 = (delta2 @ (W2 if no_transpose else W2.T)) * (1 - h ** 2)
+        dW1, db1 = X.T @ delta1 * scale, (delta1.mean(0) if bias_mean else delta1.sum(0))
+        return dW1, db1, dW2, db2
+
+    return answer
+
+
+@pytest.mark.parametrize("answer, message", [
+    (_backward_variant(divide_twice=True), "the 1/N is taken twice"),
+    (_backward_variant(bias_mean=True), r"sum over the batch, delta.sum\(axis=0\), not its mean"),
+    (_backward_variant(no_transpose=True), r"raised ValueError: .*transpose"),
+])
+def test_mlp_backward_slips_from_the_simulated_class(answer, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_mlp_backward(answer)

@@ -599,10 +599,12 @@ def pool_backward_layer(x, grad_out):
 
 
 def test_pool_backward_correct_answers_pass(capsys):
-    for answer in (pool_backward_loops, pool_backward_window_loops, pool_backward_layer,
+    for answer in (pool_backward_loops, pool_backward_window_loops,
                    lambda x, g: pool_backward_loops(x.astype(np.float32), g.astype(np.float32))):
         checks.check_maxpool2_backward_loops(answer)
-    assert capsys.readouterr().out.count(checks.PASSED) == 4
+    assert capsys.readouterr().out.count(checks.PASSED) == 3
+    with pytest.raises(checks.ExerciseError, match="calls course_lib's .*MaxPool2"):
+        checks.check_maxpool2_backward_loops(pool_backward_layer)
 
 
 def pool_backward_pick(pick):
@@ -759,3 +761,53 @@ def test_filters_and_feature_maps_wraps_rows(num_filters, rows):
     titles = [ax.get_title() for ax in fig.axes]
     assert f"filter {num_filters - 1}" in titles and f"map {num_filters - 1}" in titles
     plt.close(fig)
+
+
+# --- no credit for calling the reference ---------------------------------------------------
+def _naive():
+    from course_lib import naive
+    return naive
+
+
+@pytest.mark.parametrize("check, answer, reference", [
+    ("check_conv3x3_at", lambda x, W, b, i, j: _naive().conv3x3_forward_naive(
+        x[None], W, b)[0, :, i, j], "conv3x3_forward_naive"),
+    ("check_conv3x3_forward_loops", lambda x, W, b: _naive().conv3x3_forward_naive(x, W, b),
+     "conv3x3_forward_naive"),
+    ("check_conv3x3_forward_im2col", lambda x, W, b: _naive().conv3x3_forward_naive(x, W, b),
+     "conv3x3_forward_naive"),
+    ("check_maxpool2_forward_loops", lambda x: _naive().maxpool2_forward_naive(x),
+     "maxpool2_forward_naive"),
+    ("check_maxpool2_forward", lambda x: _naive().maxpool2_forward_naive(x),
+     "maxpool2_forward_naive"),
+    ("check_conv3x3_backward_loops", lambda x, W, g: _naive().conv3x3_backward_naive(x, W, g),
+     "conv3x3_backward_naive"),
+    ("check_maxpool2_backward_loops", lambda x, g: _naive().maxpool2_backward_naive(x, g),
+     "maxpool2_backward_naive"),
+    ("check_im2col_3x3", lambda x: __import__("course_lib.layers", fromlist=["x"]).im2col_3x3(x),
+     "im2col_3x3"),
+])
+def test_calling_the_reference_gets_no_credit(capsys, check, answer, reference):
+    with pytest.raises(checks.ExerciseError, match=f"calls course_lib's .*{reference}.*"
+                                                    f"write it yourself"):
+        getattr(checks, check)(answer)
+    assert checks.PASSED not in capsys.readouterr().out
+
+
+def test_calling_the_layer_class_gets_no_credit():
+    from course_lib.layers import Conv3x3
+
+    def via_layer(x, W, b):  # fails inside course_lib: the call is what the message names
+        return Conv3x3.forward(Conv3x3.__new__(Conv3x3), x)
+
+    with pytest.raises(checks.ExerciseError, match="Conv3x3"):
+        checks.check_conv3x3_forward_loops(via_layer)
+
+
+def test_strided_pool_that_keeps_the_odd_row_is_named():
+    def keeps_odd(x):
+        return np.maximum(np.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
+                          np.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]))
+
+    with pytest.raises(checks.ExerciseError, match=r"odd last row or column has no full 2x2"):
+        checks.check_maxpool2_forward(keeps_odd)

@@ -355,12 +355,21 @@ def test_sgd_weight_decay_wrong_is_named(wrong, message):
         checks.check_sgd_weight_decay(wrong)
 
 
-def test_sgd_weight_decay_unsolved_raises_not_implemented():
+@pytest.mark.parametrize("answer, message", [
+    (lambda a: a * (1 - a), r"a \* \(1 - a\) from the input a"),
+    (lambda a: -(1 / (1 + np.exp(-a))) * (1 - 1 / (1 + np.exp(-a))), "wrong sign"),
+])
+def test_sigmoid_prime_slips_from_the_simulated_class(answer, message):
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_sigmoid_slope(answer, lambda n: 0.25 ** n)
+
+
+def test_sgd_weight_decay_unsolved_says_not_answered_yet(capsys):
     def unsolved(self, model):
         raise NotImplementedError("Your turn")
 
-    with pytest.raises(NotImplementedError):
-        checks.check_sgd_weight_decay(optimizer_with_step(unsolved))
+    checks.check_sgd_weight_decay(optimizer_with_step(unsolved))
+    assert capsys.readouterr().out.startswith(checks.OPEN)
 
 
 # --- check_confusion_matrix --------------------------------------------------------------

@@ -142,7 +142,8 @@ class CourseDropout(Dropout):
 def test_dropout_correct_answers_pass(capsys):
     passes(capsys, checks.check_dropout, DropoutRight)
     passes(capsys, checks.check_dropout, DropoutBinomial)
-    passes(capsys, checks.check_dropout, CourseDropout)
+    with pytest.raises(checks.ExerciseError, match="inherits from course_lib's .*Dropout"):
+        checks.check_dropout(CourseDropout)  # no credit for course_lib's Dropout
 
 
 def variant(forward, backward=None):
@@ -372,7 +373,8 @@ def bn_layer(grad_out, x, gamma, eps):
 def test_batchnorm_backward_correct_answers_pass(capsys):
     passes(capsys, checks.check_batchnorm_backward, bn_compact)
     passes(capsys, checks.check_batchnorm_backward, bn_staged)
-    passes(capsys, checks.check_batchnorm_backward, bn_layer)
+    with pytest.raises(checks.ExerciseError, match="calls course_lib's .*BatchNorm"):
+        checks.check_batchnorm_backward(bn_layer)  # no credit for course_lib's BatchNorm
     passes(capsys, checks.check_batchnorm_backward,  # float32 throughout
            lambda g, x, gm, eps: tuple(a.astype(np.float32) for a in bn_compact(
                g.astype(np.float32), x.astype(np.float32), gm.astype(np.float32), eps)))
@@ -437,3 +439,37 @@ def bn_in_place(grad_out, x, gamma, eps):
 ])
 def test_batchnorm_backward_slips(answer, match):
     fails(checks.check_batchnorm_backward, answer, match=match)
+
+
+def _dropout_mask_shape(shape_of):
+    class SharedMask(DropoutRight):
+        def forward(self, x):
+            if not self.training or self.p == 0:
+                self.mask = None
+                return x
+            self.mask = (self.rng.random(shape_of(x)) >= self.p) / (1 - self.p)
+            return x * self.mask
+
+    return SharedMask
+
+
+@pytest.mark.parametrize("shape_of, message", [
+    (lambda x: x.shape[1:], "same features in every sample"),
+    (lambda x: (1, x.shape[1]), "same features in every sample"),
+    (lambda x: (x.shape[0], 1), "drops whole samples"),
+])
+def test_dropout_mask_shared_across_the_batch_is_named(shape_of, message):
+    answer = _dropout_mask_shape(shape_of)
+    with pytest.raises(checks.ExerciseError, match=message):
+        checks.check_dropout(answer)
+
+
+class NoSuperInitDropout(DropoutRight):
+    def __init__(self, p, rng):
+        self.p, self.rng = p, rng
+
+
+def test_dropout_without_super_init_is_named():
+    with pytest.raises(checks.ExerciseError, match=r"no self.params and no self.grads.*"
+                                                   r"super\(\).__init__\(\)"):
+        checks.check_dropout(NoSuperInitDropout)

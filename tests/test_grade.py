@@ -169,6 +169,7 @@ def test_the_solutions_pass_and_the_unsolved_version_does_not(graded):
         unsolved = _statuses(rows, "bob_unsolved", notebook)
         assert unsolved and set(unsolved.values()) <= {"fail", "error"}
     assert "NotImplementedError" in rows["bob_unsolved", SMALL, "c064"]["message"]
+    assert rows["bob_unsolved", SMALL, "c064"]["status"] == "error"  # open: not answered yet
 
 
 @pytest.mark.slow

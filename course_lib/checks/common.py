@@ -14,8 +14,16 @@ here make every check accept every correct answer:
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib
+import inspect
 import io
-from collections.abc import Callable
+import sys
+import sysconfig
+import traceback
+import types
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import numpy as np
@@ -209,20 +217,151 @@ class Unchanged:
                      f"np.where, copy()) and leave `{name}` as it was.")
 
 
-def require(exercise: str, check: Callable[..., None], *args: object) -> None:
-    """Run ``check(*args)`` quietly before a cell builds on the student's answer.
+#: what a check prints for an exercise whose answer is not written yet (``scripts/grade.py``
+#: reads it: the exercise is graded "error", not answered yet)
+OPEN = "Not answered yet"
+#: how the student version's answer cells start (scripts/make_student.py writes this line)
+YOUR_TURN = "Your turn"
 
-    Raises ExerciseError saying which exercise to solve first when the
-    answer is not written yet (NotImplementedError), fails its check, or
-    raises; prints nothing when the check passes.
+#: a requirement of a cell that builds on exercises: (exercise, its check, the answer, ...)
+Requirement = tuple
+
+
+def is_open(err: BaseException) -> bool:
+    """Whether ``err`` is an answer cell's own ``NotImplementedError("Your turn ...")``."""
+    return isinstance(err, NotImplementedError) and str(err).startswith(YOUR_TURN)
+
+
+def _answer_name(args: tuple, kwargs: dict) -> str:
+    """The name of the student's answer among a check's arguments (a function or a class)."""
+    for value in (*args, *kwargs.values()):
+        name = getattr(value, "__name__", None)
+        if isinstance(name, str) and (isinstance(value, type) or callable(value)):
+            return name
+    return "your answer"
+
+
+def _raised_in(err: BaseException) -> str:
+    """The function whose body raised ``err`` (the innermost frame): forward, backward, ..."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name if tb is not None else "?"
+
+
+def open_message(answer: str, err: BaseException) -> str:
+    """The line a check prints for an open exercise."""
+    where = _raised_in(err)
+    inside = f" (in {where})" if where not in ("<module>", answer) else ""
+    return (f"{OPEN}: {answer}{inside} still raises NotImplementedError(\"{YOUR_TURN}...\"), "
+            f"so this exercise is open. Replace that line with your code, run the answer cell, "
+            f"then this check again.")
+
+
+#: what usually causes an error of this kind in an answer
+_RAISED_HINTS = {
+    "ValueError": "Two arrays' shapes do not fit together there: print their shapes. A missing "
+                  "or extra transpose (.T), a wrong axis or a batch size written into the code "
+                  "is the usual cause; the check uses non-square shapes and a batch of 1.",
+    "IndexError": "An index is out of range there: a loop's range or a shape you assumed "
+                  "(the check uses non-square shapes and a batch of 1).",
+    "TypeError": "Keep the template's signature and return what it says; a value may be None "
+                 "(a function without `return`).",
+    "AttributeError": "A name is missing on an object: store in forward what backward reads "
+                      "(self.x = x), and call super().__init__() in __init__.",
+    "KeyError": "A key is missing: self.params and self.grads use the parameter's name "
+                "('W', 'b').",
+    "ZeroDivisionError": "A division by zero: check what you divide by.",
+}
+
+
+def _students_frame(tb: types.TracebackType | None) -> types.FrameSummary | None:
+    """The innermost frame of the traceback that runs the student's code, if any."""
+    found = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if _students(frame.f_code):
+            found = traceback.FrameSummary(frame.f_code.co_filename, lineno,
+                                           frame.f_code.co_name)
+    return found
+
+
+def raised_message(answer: str, err: BaseException) -> str:
+    """The message for an answer that raised ``err`` during its check (no raw traceback)."""
+    kind = type(err).__name__
+    frame = _students_frame(err.__traceback__)
+    hint = _RAISED_HINTS.get(kind, "")
+    if frame is None and isinstance(err, TypeError) and "argument" in str(err):
+        return (f"{answer} does not take the arguments the exercise gives it: {err}. Keep the "
+                f"template's signature (the names and number of its parameters).")
+    if frame is None:
+        return (f"The check could not use what {answer} returned: {kind}: {err}. Look at the "
+                f"type and shape your answer returns, as the exercise describes them. {hint}"
+                ).rstrip()
+    line = f": `{frame.line.strip()}`" if frame.line else ""
+    return (f"{answer} raised {kind}: {err} (in {frame.name}, line {frame.lineno}{line}). "
+            f"{hint}").rstrip()
+
+
+def exercise_check(check: Callable[..., None]) -> Callable[..., None]:
+    """``check`` as a notebook calls it: an open exercise prints :data:`OPEN` instead of raising.
+
+    * the answer still raises ``NotImplementedError("Your turn ...")`` (the
+      student version's line): print that the exercise is open and return, so
+      that *Run All* goes on to the next exercise;
+    * any other ``NotImplementedError`` (a layer without its own ``backward``
+      falls back on :class:`course_lib.layers.Layer`'s) is a wrong answer:
+      :class:`ExerciseError` naming the method;
+    * a wrong answer raises :class:`ExerciseError` as before;
+    * any other error raised while the check runs the answer (a NumPy
+      ``ValueError`` from a missing transpose, an ``IndexError``) becomes an
+      :class:`ExerciseError` naming the line of the student's code and what
+      usually causes it, instead of a raw traceback from deep inside NumPy.
+
+    ``course_lib/checks/__init__.py`` wraps every ``check_*`` of every lesson
+    module with it, so a lesson's checks need no code of their own for this.
+    The unwrapped check is ``exercise_check(check).__wrapped__``.
     """
+    if getattr(check, "__exercise_check__", False):
+        return check
+
+    @functools.wraps(check)
+    def run(*args: object, **kwargs: object) -> None:
+        try:
+            return check(*args, **kwargs)
+        except NotImplementedError as err:
+            answer = _answer_name(args, kwargs)
+            if is_open(err):
+                print(open_message(answer, err))
+                return None
+            where = _raised_in(err)
+            raise ExerciseError(
+                f"{answer} raised NotImplementedError in {where}: a method the exercise asks for "
+                f"is missing, so the base class's placeholder ran. Write {where} in your "
+                f"answer.") from None
+        except ExerciseError:
+            raise
+        except Exception as err:
+            raise ExerciseError(raised_message(_answer_name(args, kwargs), err)) from None
+
+    run.__exercise_check__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _unwrapped(check: Callable[..., None]) -> Callable[..., None]:
+    return check.__wrapped__ if getattr(check, "__exercise_check__", False) else check
+
+
+def _run_quietly(exercise: str, check: Callable[..., None], *args: object) -> bool:
+    """True when ``check(*args)`` passes, False when the exercise is open; else ExerciseError."""
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            check(*args)
-    except NotImplementedError:
-        raise ExerciseError(f"This cell builds on your answer to {exercise}, which is not "
-                            f"written yet. Solve that exercise first, then run this cell "
-                            f"again.") from None
+            _unwrapped(check)(*args)
+    except NotImplementedError as err:
+        if is_open(err):
+            return False
+        raise ExerciseError(f"This cell builds on your answer to {exercise}, which raised "
+                            f"NotImplementedError in {_raised_in(err)}: write that method. Run "
+                            f"that exercise's check cell to see where.") from None
     except ExerciseError as err:
         raise ExerciseError(f"This cell builds on your answer to {exercise}, whose check does "
                             f"not pass yet: {err}") from None
@@ -230,3 +369,215 @@ def require(exercise: str, check: Callable[..., None], *args: object) -> None:
         raise ExerciseError(f"This cell builds on your answer to {exercise}, which raised "
                             f"{type(err).__name__}: {err}. Run that exercise's check cell "
                             f"to see where.") from err
+    return True
+
+
+def ready(*requirements: Requirement) -> bool:
+    """Whether a cell that builds on the student's answers can run: ``if checks.ready(...):``.
+
+    Each requirement is a tuple ``(exercise, check, answer, ...)``, e.g.
+    ``("exercise 1 (MyMatMul)", checks.check_matmul, MyMatMul)``. Runs each
+    check quietly. Returns True when all pass. When one is still open (its
+    answer raises ``NotImplementedError("Your turn ...")``), prints which
+    exercises the cell waits for and returns False, so that the cell skips its
+    body and *Run All* goes on. A wrong answer still stops the cell with
+    :class:`ExerciseError` saying which exercise to fix first.
+    """
+    if not requirements:
+        raise TypeError("ready() needs at least one (exercise, check, answer, ...) tuple")
+    waiting = []
+    for requirement in requirements:
+        if not isinstance(requirement, tuple) or len(requirement) < 2 or not callable(
+                requirement[1]):
+            raise TypeError(f"each requirement is a tuple (exercise, check, answer, ...), "
+                            f"got {requirement!r}")
+        exercise, check, *args = requirement
+        if not _run_quietly(exercise, check, *args):
+            waiting.append(exercise)
+    if waiting:
+        print(f"{OPEN}: this cell builds on {' and '.join(waiting)}, still open; it is skipped. "
+              f"Solve {'that exercise' if len(waiting) == 1 else 'those exercises'} first, "
+              f"then run this cell again.")
+        return False
+    return True
+
+
+def require(exercise: str, check: Callable[..., None], *args: object) -> None:
+    """Run ``check(*args)`` quietly before a cell builds on the student's answer.
+
+    Raises ExerciseError saying which exercise to solve first when the
+    answer is not written yet (NotImplementedError), fails its check, or
+    raises; prints nothing when the check passes. The lessons use
+    :func:`ready` instead (``if checks.ready((exercise, check, answer)):``),
+    which skips the cell without an error while the exercise is open, so that
+    *Run All* goes on; ``scripts/use_ready.py`` converts a lesson.
+    """
+    if not _run_quietly(exercise, check, *args):
+        raise ExerciseError(f"This cell builds on your answer to {exercise}, which is not "
+                            f"written yet. Solve that exercise first, then run this cell "
+                            f"again.")
+
+
+# --------------------------------------------------------------------------------------
+# No credit for calling the reference
+# --------------------------------------------------------------------------------------
+_COURSE_LIB = str(Path(__file__).resolve().parent.parent)
+#: Python's own modules and the installed packages (numpy, ...): not the student's code
+_LIBRARIES = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
+                                                           "platlib")})
+
+
+def _own_functions(reference: object) -> list[types.FunctionType]:
+    """The Python functions that make up ``reference``: itself, or a class's own methods."""
+    if isinstance(reference, type):
+        found = []
+        for value in vars(reference).values():
+            value = value.fget if isinstance(value, property) else value
+            value = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+            if isinstance(value, types.FunctionType):
+                found.append(inspect.unwrap(value))
+        return found
+    reference = inspect.unwrap(reference)
+    return [reference] if isinstance(reference, types.FunctionType) else []
+
+
+def _reference_name(reference: object) -> str:
+    module = getattr(reference, "__module__", "course_lib") or "course_lib"
+    return f"{module}.{getattr(reference, '__qualname__', repr(reference))}"
+
+
+def _students(code: types.CodeType) -> bool:
+    """Whether ``code`` is the student's: neither course_lib's nor a library's (numpy, Python)."""
+    name = code.co_filename
+    return not (name.startswith(_COURSE_LIB) or name.startswith(_LIBRARIES)
+                or name.startswith("<frozen"))
+
+
+def refuse_inherited(answer: object, references: Sequence[object], what: str) -> None:
+    """Fail when the class ``answer`` inherits from one of the reference classes."""
+    if not isinstance(answer, type):
+        return
+    for reference in references:
+        if isinstance(reference, type) and issubclass(answer, reference):
+            fail(f"{what}: {answer.__name__} inherits from course_lib's "
+                 f"{_reference_name(reference)}, the very piece this exercise asks you to write, "
+                 f"so its methods are course_lib's, not yours. Write it yourself: subclass "
+                 f"the template's base class ({answer.__mro__[-2].__name__} or Layer/Loss as "
+                 f"given) and write the methods with NumPy.")
+
+
+@contextlib.contextmanager
+def refuse_delegation(what: str, *references: object):
+    """Within the block, fail when the student's code calls one of ``references``.
+
+    ``references`` are course_lib's implementations of the piece the exercise
+    asks for (functions or classes; a class counts with its own methods). A
+    call counts as the student's when, between it and the ``with`` statement,
+    some frame runs code outside course_lib: the student's function, or a
+    method of the student's class. The check's own calls to the reference
+    (to compute the expected answer) come straight from course_lib and do not
+    count. Uses ``sys.setprofile`` for the duration of the block only.
+
+    >>> with refuse_delegation("conv3x3_backward_loops", conv3x3_backward_naive):
+    ...     got = student_fn(x, W, g)
+    """
+    codes = {f.__code__: f"{f.__module__}.{f.__qualname__}"
+             for ref in references for f in _own_functions(ref)}
+    boundary = sys._getframe(2)  # the frame that entered the with statement
+    caught: list[object] = []
+    previous = sys.getprofile()
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes and not caught:
+            caller = frame.f_back
+            while caller is not None and caller is not boundary:
+                if _students(caller.f_code):
+                    caught.append(codes[frame.f_code])
+                    break
+                caller = caller.f_back
+
+    def delegation() -> ExerciseError:
+        err = ExerciseError(f"{what} calls course_lib's {caught[0]}, the reference for this "
+                            f"very exercise. No credit for calling it: write it yourself, with "
+                            f"NumPy operations (course_lib's other pieces are fine where the "
+                            f"exercise says so).")
+        err.delegation = True  # type: ignore[attr-defined]
+        return err
+
+    sys.setprofile(profile)
+    try:
+        yield
+    except BaseException:
+        if caught:  # the reference failed or the check rejected it: the call is what matters
+            raise delegation() from None
+        raise
+    finally:
+        sys.setprofile(previous)
+    if caught:
+        raise delegation()
+
+
+def no_delegation(*references: object) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Decorate a check so that it refuses answers that reuse ``references`` (course_lib's own).
+
+    Before the check: a class answer that inherits from a reference class fails
+    (``class MySigmoid(Sigmoid): pass``). During the check: a call from the
+    student's code into a reference fails (``return conv3x3_backward_naive(x,
+    W, g)``, ``super().forward(x)``), see :func:`refuse_delegation`. References
+    may be given as dotted names (``"course_lib.naive.conv3x3_backward_naive"``)
+    so that a lesson module need not import them.
+
+    >>> @no_delegation("course_lib.layers.Sigmoid")
+    ... def check_sigmoid(layer_cls): ...
+    """
+    def decorate(check: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(check)
+        def run(*args: object, **kwargs: object) -> None:
+            resolved = [_resolve(r) for r in references]
+            answers = [a for a in (*args, *kwargs.values()) if callable(a)]
+            for answer in answers:
+                refuse_inherited(answer, resolved, check.__name__.removeprefix("check_"))
+            name = " / ".join(getattr(a, "__name__", "your answer") for a in answers)
+            printed = io.StringIO()  # shown once the answer is known not to delegate
+            try:
+                with contextlib.redirect_stdout(printed), \
+                        refuse_delegation(name or "your answer", *resolved):
+                    result = check(*args, **kwargs)
+            except BaseException as err:
+                if not getattr(err, "delegation", False):  # no "All checks passed" before it
+                    print(printed.getvalue(), end="")
+                raise
+            print(printed.getvalue(), end="")
+            return result
+
+        run.__references__ = references  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+def _resolve(reference: object) -> object:
+    if not isinstance(reference, str):
+        return reference
+    module, _, name = reference.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def layer_interface(layer: object, what: str) -> None:
+    """Fail unless ``layer`` has the ``params`` and ``grads`` dicts every course layer has.
+
+    ``course_lib.layers.Layer.__init__`` makes them; a subclass whose
+    ``__init__`` skips ``super().__init__()`` has neither, and the gradient
+    check, the optimisers and ``fit`` would fail later with a raw
+    AttributeError from inside course_lib.
+    """
+    missing = [name for name in ("params", "grads")
+               if not isinstance(getattr(layer, name, None), dict)]
+    if missing:
+        has_init = "__init__" in vars(type(layer))
+        fail(f"{what} has no self.{' and no self.'.join(missing)}: "
+             + ("its __init__ does not call super().__init__(), which makes them (empty "
+                "dicts). Call super().__init__() first thing in __init__."
+                if has_init else
+                "make the class a subclass of course_lib.layers.Layer, as in the template, "
+                "and call super().__init__() in any __init__ you write."))

@@ -14,7 +14,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .common import PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail, tolerance
+from ..losses import Loss
+from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail,
+                     layer_interface, no_delegation, tolerance)
 
 #: the one sample lesson 01's Jacobian check feeds in: both signs, away from the kink at 0
 L01_SAMPLE = np.array([1.5, -2.0, 0.3, -0.7, 2.2])
@@ -39,12 +41,15 @@ def _l01_class(cls: object, name: str) -> None:
 def _l01_new(cls: type, *args: object, **kwargs: object) -> object:
     """``cls(*args, **kwargs)``, naming a constructor that does not take them."""
     try:
-        return cls(*args, **kwargs)
+        obj = cls(*args, **kwargs)
     except TypeError as err:
         shown = ", ".join([f"{type(a).__name__}" for a in args]
                           + [f"{k}={v!r}" for k, v in kwargs.items()])
         fail(f"{cls.__name__}({shown}) failed: {err}. Keep the template's __init__: "
              f"the check builds the class as the lesson does.")
+    if not (isinstance(obj, Loss) or callable(getattr(obj, "loss", None))):
+        layer_interface(obj, cls.__name__)
+    return obj
 
 
 def _l01_call(what: str, fn: Callable, *args: object, shapes: str = "") -> object:
@@ -141,6 +146,7 @@ def _l01_forward(layer: object, x: np.ndarray, expected: np.ndarray, what: str,
 # --------------------------------------------------------------------------------------
 # Exercise 1: MatMul
 # --------------------------------------------------------------------------------------
+@no_delegation("course_lib.layers.MatMul", "course_lib.layers.Dense")
 def check_matmul(layer_cls: type) -> None:
     """Check ``layer_cls(W)``, a MatMul layer ``y = x @ W``, above all its ``backward``.
 
@@ -213,6 +219,7 @@ def check_matmul(layer_cls: type) -> None:
 # --------------------------------------------------------------------------------------
 # Exercise 2: BiasAdd
 # --------------------------------------------------------------------------------------
+@no_delegation("course_lib.layers.BiasAdd", "course_lib.layers.Dense")
 def check_bias_add(layer_cls: type) -> None:
     """Check ``layer_cls(b)``, a BiasAdd layer ``y = x + b``, above all its ``backward``.
 
@@ -317,6 +324,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
+@no_delegation("course_lib.layers.Sigmoid")
 def check_sigmoid(layer_cls: type) -> None:
     """Check ``layer_cls()``, a Sigmoid layer: ``y = 1 / (1 + exp(-x))``, ``dx = g * y * (1 - y)``.
 
@@ -345,6 +353,7 @@ def check_sigmoid(layer_cls: type) -> None:
         ])
 
 
+@no_delegation("course_lib.layers.Tanh")
 def check_tanh(layer_cls: type) -> None:
     """Check ``layer_cls()``, a Tanh layer: ``y = tanh(x)``, ``dx = g * (1 - y**2)``.
 
@@ -367,6 +376,7 @@ def check_tanh(layer_cls: type) -> None:
         ])
 
 
+@no_delegation("course_lib.layers.ReLU")
 def check_relu(layer_cls: type) -> None:
     """Check ``layer_cls()``, a ReLU layer: ``y = max(x, 0)``, ``dx = g`` where ``x > 0``, else 0.
 
@@ -483,6 +493,7 @@ def check_leaky_relu(layer_cls: type) -> None:
         except TypeError as err:
             fail(f"{layer_cls.__name__}(alpha={alpha}) failed: {err}. The constructor should "
                  f"take the negative slope as a keyword argument alpha and store it.")
+        layer_interface(layer, f"{layer_cls.__name__}(alpha={alpha})")
         x = X.copy()
         inputs = Unchanged(x=x)
         what = f"forward(x) with alpha={alpha}"
@@ -503,9 +514,18 @@ def check_leaky_relu(layer_cls: type) -> None:
             if np.allclose(dx, np.where(negative, alpha, 1.0)):
                 fail(f"{what} returned the local slope dy/dx (1 or alpha) itself. The chain "
                      f"rule multiplies it by the upstream gradient: dL/dx = grad_out * dy/dx.")
+        if isinstance(dx, np.ndarray) and dx.shape == X.shape and np.all(np.isfinite(dx)):
             if np.allclose(dx[~negative], G[~negative]):
                 _l01_fixed_slope(dx[negative] / G[negative], alpha, what)
-        compare_arrays(dx, expected, what)
+        _l01_compare(dx, expected, what, [
+            (np.where(G > 0, G, alpha * G), "takes the slope from the sign of grad_out. The "
+                                            "slope (1 or alpha) comes from forward's input: "
+                                            "where x > 0, not where grad_out > 0."),
+            (np.where(negative, G, alpha * G), "has the two slopes swapped: 1 where x > 0, "
+                                               "alpha elsewhere; the mask is inverted."),
+            (G * np.where(negative, alpha * X, X), "multiplies grad_out by the output y: the "
+                                                   "slope is 1 or alpha, not y."),
+        ])
     print(PASSED)
 
 
@@ -529,6 +549,7 @@ def _l01_loss_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     return cases
 
 
+@no_delegation("course_lib.losses.SoftmaxCrossEntropyLoss", "course_lib.losses.CrossEntropyLoss")
 def check_softmax_cross_entropy(loss_cls: type) -> None:
     """Check ``loss_cls()``, softmax + cross-entropy on logits: ``forward(z, y)``, ``backward()``.
 

@@ -12,8 +12,8 @@ import copy
 
 import numpy as np
 
-from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar,
-                     constant_ratio, fail, format_pair, tolerance)
+from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, constant_ratio,
+                     fail, format_pair, no_delegation, tolerance)
 
 
 def _close(got: object, expected: np.ndarray) -> bool:
@@ -70,6 +70,22 @@ def _standardise_slip(name: str, got: np.ndarray, X: np.ndarray, X_train: np.nda
         ((X - X_train.min(axis=0, keepdims=True)) / np.where(spread > 0, spread, 1.0),
          "looks like min-max scaling. Standardise instead: subtract the mean, divide by the "
          "standard deviation."),
+    ]
+    slips += [
+        ((X - X_test.mean(axis=0, keepdims=True)) / _std_or_one(X_test, 0),
+         "is scaled with the test set's mean and standard deviation. Compute them on X_train "
+         "and use them for both sets: the test set stands for new data and must not shape "
+         "the preprocessing."),
+        ((X - X_train.mean()) / X_train.std(),
+         "uses one mean and one standard deviation of the whole array (no axis). Each feature "
+         "needs its own, taken over the samples: axis=0."),
+        ((X - X.mean()) / X.std(),
+         "uses one mean and one standard deviation of the whole array (no axis), of this very "
+         "set. Each feature needs its own, taken over the training samples: "
+         "X_train.mean(axis=0)."),
+        ((X - both.mean()) / both.std(),
+         "uses one mean and one standard deviation of all the data (no axis, train and test "
+         "together). Each feature needs its own, over the training samples: axis=0."),
     ]
     if name == "X_train_std":  # on the training rows, the test-only slips look right
         slips = [slips[0]] + slips[2:]
@@ -144,6 +160,7 @@ def _course_lib_step(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray,
     return layer.params["W"].copy(), layer.params["b"].copy()
 
 
+@no_delegation("course_lib.optim.SGD")
 def check_sgd_step(sgd_step) -> None:
     """Check ``sgd_step(W, b, X, y, lr) -> (W_new, b_new)``: one SGD step of linear regression.
 
@@ -208,12 +225,16 @@ def check_sgd_step(sgd_step) -> None:
                     fail(f"The step for {label} ({batch}) is N = {N} times too large. The "
                          f"loss is a mean over the batch, so its gradient has a 1/N: divide "
                          f"the sum by N.")
+                if N > 1 and np.isclose(c, 1 / N):
+                    fail(f"The step for {label} ({batch}) is 1/N = 1/{N} of the expected one: "
+                         f"the 1/N of the mean is taken twice. Divide the summed gradient by N "
+                         f"once (np.mean already divides).")
                 if np.isclose(c, 1 / lr):
                     fail(f"The step for {label} ({batch}) is the whole gradient: multiply it "
                          f"by the learning rate lr.")
-                if step.size > 1:  # one number is always some multiple of another
-                    fail(f"The step for {label} ({batch}), {label}_new - {label}, is {c:.4g} "
-                         f"times the expected -lr * dL/d{label}.")
+                # the ratio of the steps says more than the values of the new parameters
+                fail(f"The step for {label} ({batch}), {label}_new - {label}, is {c:.4g} "
+                     f"times the expected -lr * dL/d{label}.")
             compare_arrays(new, new_expected, what)
     print(PASSED)
 
@@ -269,6 +290,7 @@ def _optimizer_slip(model, before, grads, lr: float, label: str, t: int) -> None
                 fail(f"{where} moved {c:.4g} times -lr * g; the step is p -= self.lr * g.")
 
 
+@no_delegation("course_lib.optim.SGD")
 def check_sgd_optimizer(optimizer_class) -> None:
     """Check an optimiser class: ``optimizer_class(lr).step(model)`` does ``p -= lr * g``.
 
@@ -469,6 +491,7 @@ def _epoch_slip(log: _Log, X: np.ndarray, y: np.ndarray, batch_size: int, order:
              f"one step per mini-batch, right after its backward.")
 
 
+@no_delegation("course_lib.train.fit", "course_lib.train._train_epochs")
 def check_train_epoch(train_epoch) -> None:
     """Check ``train_epoch(model, loss, optimizer, X, y, batch_size, rng) -> mean loss``.
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..layers import Layer
 from .common import (PASSED, ExerciseError, Unchanged, compare_arrays, constant_ratio, fail,
-                     tolerance)
+                     no_delegation, tolerance)
 
 #: lesson 03's digits network: (kind, n_in, n_out) per layer; logits out, no final Softmax
 L03_DIGITS_LAYERS = (("Dense", 64, 89), ("Tanh", None, None), ("Dense", 89, 10))
@@ -117,6 +117,14 @@ def check_mlp_backward(mlp_backward: Callable) -> None:
                     if c is not None and N > 1 and np.isclose(c, N, rtol=1e-3):
                         fail(f"{what} is N = {N} times too large. The loss is a mean over the "
                              f"batch: divide by N (e.g. delta2 = (softmax(z) - t) / N).")
+                    if c is not None and N > 1 and np.isclose(c, 1 / N, rtol=1e-3):
+                        if name.startswith("db"):
+                            fail(f"{what} is 1/N = 1/{N} of the expected value: delta already "
+                                 f"carries the loss's 1/N, so the bias gradient is its sum over "
+                                 f"the batch, delta.sum(axis=0), not its mean.")
+                        fail(f"{what} is 1/N = 1/{N} of the expected value: the 1/N is taken "
+                             f"twice. Divide once, in delta2 = (softmax(z) - t) / N, and not "
+                             f"again in the weight gradients.")
                     if c is not None and np.isclose(c, -1, rtol=1e-3):
                         fail(f"{what} has the wrong sign. Start from dL/dz = softmax(z) - t "
                              f"(prediction minus target).")
@@ -414,6 +422,7 @@ _L03_MOMENTUM_SLIPS = {
 }
 
 
+@no_delegation("course_lib.optim.SGD")
 def check_momentum(optimizer_class: type) -> None:
     """Check ``optimizer_class(lr, momentum)``: SGD with heavy-ball momentum.
 
@@ -535,6 +544,7 @@ def _l03_adam_slips(beta1: float, beta2: float, eps: float) -> dict[str, str]:
     }
 
 
+@no_delegation("course_lib.optim.Adam")
 def check_adam(optimizer_class: type) -> None:
     """Check ``optimizer_class(lr, beta1, beta2, eps)``: Adam with bias correction.
 

@@ -13,8 +13,8 @@ import copy
 
 import numpy as np
 
-from .common import (PASSED, ExerciseError, Unchanged, as_number, compare_arrays,
-                     compare_scalar, fail, is_number)
+from .common import (PASSED, ExerciseError, Unchanged, as_number, compare_arrays, compare_scalar,
+                     fail, is_number, no_delegation)
 
 #: Where check_sigmoid_slope evaluates the student's sigmoid derivative.
 L05_GRID = np.linspace(-8.0, 8.0, 33)
@@ -41,7 +41,13 @@ def _l05_check_sigmoid_prime(sigmoid_prime) -> None:
                                             "sigmoid s it is s * (1 - s)."),
              (1.0 - s ** 2, "returned 1 - s**2 (tanh's rule applied to the sigmoid); for "
                             "the sigmoid s the slope is s * (1 - s)."),
-             (1.0 - s, "returned 1 - s; multiply by s: the slope is s * (1 - s).")]
+             (1.0 - s, "returned 1 - s; multiply by s: the slope is s * (1 - s)."),
+             (L05_GRID * (1.0 - L05_GRID), "computed a * (1 - a) from the input a; the rule "
+                                           "s * (1 - s) takes the sigmoid's output s = "
+                                           "sigmoid(a): compute s first (lesson 01's Sigmoid "
+                                           "uses its stored output the same way)."),
+             (-s * (1.0 - s), "has the wrong sign: the sigmoid rises everywhere, its slope "
+                              "s * (1 - s) is positive.")]
     rng = np.random.default_rng(5)
     cases = [("a = np.linspace(-8, 8, 33)", L05_GRID.copy()),
              ("a batch `a` of shape (3, 4)", rng.normal(0.0, 3.0, size=(3, 4))),
@@ -201,6 +207,7 @@ def _l05_weight_decay_slips(p0: np.ndarray, v0: np.ndarray, g: np.ndarray, *, lr
     return slips
 
 
+@no_delegation("course_lib.optim.SGDW")
 def check_sgd_weight_decay(optimizer_class) -> None:
     """Check ``optimizer_class(lr, momentum=..., weight_decay=...)``: SGD with momentum, then decay.
 
@@ -279,6 +286,7 @@ def _l05_confusion_cases() -> list[tuple[str, np.ndarray, np.ndarray, int]]:
             ("1,000 labels, 10 classes", big_true, big_pred, 10)]
 
 
+@no_delegation("sklearn.metrics.confusion_matrix")
 def check_confusion_matrix(confusion_matrix_fn) -> None:
     """Check ``confusion_matrix_fn(y_true, y_pred, num_classes)``: rows true, columns predicted.
 
@@ -380,6 +388,9 @@ def _l05_split_pair(got: object, what: str, k: int) -> tuple[object, object]:
                                     else "") + ".")
 
 
+@no_delegation("sklearn.metrics.precision_recall_fscore_support",
+               "sklearn.metrics.precision_score",
+               "sklearn.metrics.recall_score")
 def check_precision_recall(precision_recall_fn) -> None:
     """Check ``precision_recall_fn(cm) -> (precision, recall)``, per class, from a confusion matrix.
 
@@ -484,6 +495,7 @@ def _l05_macro_f1_slips(cm: np.ndarray) -> list[tuple[float, str]]:
         ]
 
 
+@no_delegation("sklearn.metrics.f1_score", "sklearn.metrics.precision_recall_fscore_support")
 def check_macro_f1(macro_f1_fn) -> None:
     """Check ``macro_f1_fn(cm)``: the macro-averaged F1 score from a confusion matrix.
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail,
-                     is_number)
+from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail, is_number,
+                     layer_interface, no_delegation)
 
 
 def _slip(got: np.ndarray, slips: list[tuple[np.ndarray, str]], expected: np.ndarray,
@@ -137,6 +137,7 @@ def check_l2_term(l2_penalty, l2_gradient) -> None:
 
 def _l06_dropout_forward(layer_class, p: float, x: np.ndarray, seed: int = 0):
     layer = layer_class(p, np.random.default_rng(seed))
+    layer_interface(layer, f"DropoutLayer({p}, rng)")
     inputs = Unchanged(x=x)
     y = layer.forward(x)
     what = f"DropoutLayer({p}, rng).forward(x) in training mode, x of shape {x.shape}"
@@ -148,6 +149,7 @@ def _l06_dropout_forward(layer_class, p: float, x: np.ndarray, seed: int = 0):
     return layer, y, what
 
 
+@no_delegation("course_lib.layers.Dropout")
 def check_dropout(layer_class) -> None:
     """Check ``layer_class(p, rng)``, a dropout layer: inverted dropout in training mode.
 
@@ -180,6 +182,14 @@ def check_dropout(layer_class) -> None:
                      f"entry with probability p and divide the others by 1 - p.")
             fail(f"{what} dropped no entry. Draw a mask from self.rng (entry kept with "
                  f"probability 1 - p) and multiply by it.")
+        if kept.shape == x.shape and np.all(kept == kept[:1]):
+            fail(f"{what} drops the same features in every sample of the batch: the mask has "
+                 f"one row, shared by all {x.shape[0]} samples. Draw one mask entry per input "
+                 f"entry, of shape x.shape (self.rng.random(x.shape) >= p), so that each "
+                 f"sample is thinned differently.")
+        if kept.shape == x.shape and np.all(kept == kept[:, :1]):
+            fail(f"{what} drops whole samples (a row is kept or zeroed as a whole): the mask "
+                 f"has one entry per sample. Draw one per input entry, of shape x.shape.")
         if abs(dropped - p) > 0.03:
             if abs(dropped - (1 - p)) < 0.03:
                 fail(f"{what} dropped {dropped:.1%} of the entries: p is the probability of "
@@ -281,6 +291,7 @@ L06_EARLY_CASES = [
 ]
 
 
+@no_delegation("course_lib.train.fit")
 def check_early_stopping(early_stopping_epochs) -> None:
     """Check ``early_stopping_epochs(val_losses, patience)`` -> ``(best_epoch, stop_epoch)``.
 
@@ -366,6 +377,7 @@ def _l06_batchnorm_backward(g: np.ndarray, x: np.ndarray, gamma: np.ndarray, eps
     return dx, dgamma, dbeta, dx_hat, x_hat, inv
 
 
+@no_delegation("course_lib.layers.BatchNorm")
 def check_batchnorm_backward(batchnorm_backward) -> None:
     """Check ``batchnorm_backward(grad_out, x, gamma, eps)`` -> ``(dx, dgamma, dbeta)``.
 
