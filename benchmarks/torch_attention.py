@@ -6,7 +6,8 @@ there when .venv-ref exists and reports the result. One thread on both sides, fl
 the lesson's shapes: forward and backward of ``MultiHeadSelfAttention(48, 4, causal=True)``
 on (64, 16, 48), dL/dx and every parameter gradient, against the same computation in
 PyTorch (``torch.nn.functional.scaled_dot_product_attention`` with ``is_causal=True``
-inside the same projections, autograd for the backward). Prints one JSON line.
+inside the same projections, autograd for the backward). course_lib's layer runs as inside a
+model (``values_checked``: no second scan of its input for NaN). Prints one JSON line.
 
 Usage: .venv-ref/bin/python benchmarks/torch_attention.py [--repeats N]
 """
@@ -23,6 +24,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from course_lib.layers import MultiHeadSelfAttention
+from course_lib.validation import values_checked
 
 N, T, D, H = 64, 16, 48, 4
 
@@ -49,8 +51,11 @@ def main() -> int:
     g = rng.standard_normal((N, T, D)).astype(np.float32)
 
     def course_lib_step():
-        layer.forward(x)
-        layer.backward(g)
+        # as inside a model's training step (Sequential, fit): the input was scanned for
+        # NaN and inf where it entered the model, and the layer does not scan it again
+        with values_checked():
+            layer.forward(x)
+            layer.backward(g)
 
     p = {k: torch.tensor(v, requires_grad=True) for k, v in layer.params.items()}
     tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
