@@ -17,6 +17,7 @@ from .lesson03 import *  # noqa: F401,F403
 from .lesson04 import *  # noqa: F401,F403
 from .lesson05 import *  # noqa: F401,F403
 from .lesson06 import *  # noqa: F401,F403
+from .lesson08 import *  # noqa: F401,F403
 
 __all__ = ["PASSED", "ExerciseError", "Unchanged", "compare_arrays", "compare_scalar",
            "format_pair", "require", "tolerance"]
