@@ -9,7 +9,10 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+4. lesson 08's LeNet-style network Conv2d(1, 8, 5) -> MaxPool2d(2) -> ReLU -> Conv2d(8, 16, 5)
+   -> MaxPool2d(2) -> ReLU -> Flatten -> Dense(256, 128) -> ReLU -> Dense(128, 10) (batch 64,
+   float32), against ``reference.lenet_step``, the same way;
+5. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -40,7 +43,7 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from course_lib.data import load_mnist
-from course_lib.layers import Conv3x3, Dense, Flatten, MaxPool2, ReLU
+from course_lib.layers import Conv2d, Conv3x3, Dense, Flatten, MaxPool2, MaxPool2d, ReLU
 from course_lib.losses import SoftmaxCrossEntropyLoss
 from course_lib.model import Sequential
 from course_lib.naive import (conv3x3_backward_naive, conv3x3_forward_naive,
@@ -53,13 +56,16 @@ import reference  # noqa: E402  (benchmarks/reference.py, the minimal NumPy code
 
 ROOT = Path(__file__).resolve().parent.parent
 MLP_SIZES = (784, 500, 250, 100, 10)
+LENET_CHANNELS, LENET_HIDDEN = (8, 16), 128   # lesson 08's network
 LR = 0.01
 
 GOALS = {
     "mlp_ratio": 1.2,        # course_lib epoch / reference epoch, at most
     "cnn_ratio": 1.2,
+    "lenet_ratio": 1.2,
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
-    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0},
+    "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
+                         "08_deep_cnn_mnist.ipynb": 120.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
 
@@ -177,6 +183,27 @@ def cnn_model() -> Sequential:
                        Dense(1352, 10, rng=rng)]).astype(np.float32)
 
 
+def lenet_model() -> Sequential:
+    rng = np.random.default_rng(0)
+    (c1, c2), h, f32 = LENET_CHANNELS, LENET_HIDDEN, np.float32
+    return Sequential([Conv2d(1, c1, 5, rng=rng, dtype=f32), MaxPool2d(2), ReLU(),
+                       Conv2d(c1, c2, 5, rng=rng, dtype=f32), MaxPool2d(2), ReLU(), Flatten(),
+                       Dense(16 * c2, h, rng=rng, dtype=f32), ReLU(),
+                       Dense(h, 10, rng=rng, dtype=f32)])
+
+
+def bench_lenet(epochs: int, n: int | None, clock: str) -> dict:
+    X, y = mnist(flat=False, n=n)
+    lib = lenet_model()
+    ref = reference.lenet_init(LENET_CHANNELS, LENET_HIDDEN, np.random.default_rng(0))
+    samples, medians = side_by_side({
+        "course_lib": lambda e: lib_epoch(lib, X, y, 64, e),
+        "reference": lambda e: reference_epoch(reference.lenet_step, ref, X, y, 64, e),
+    }, epochs, clock)
+    return {"images": len(X), "seconds_per_epoch": samples,
+            "ratio": medians["course_lib"] / medians["reference"]}
+
+
 def bench_mlp(epochs: int, n: int | None, matmul_gflops: float, clock: str) -> dict:
     X, y = mnist(flat=True, n=n)
     lib32, lib64 = mlp_model(np.float32), mlp_model(None)
@@ -244,7 +271,8 @@ def profile_epochs(n: int) -> dict[str, str]:
     """cProfile's top functions (own time) of one course_lib epoch of the MLP and of the CNN."""
     out = {}
     for name, model, flat, batch in (("mlp", mlp_model(np.float32), True, 64),
-                                     ("cnn", cnn_model(), False, 32)):
+                                     ("cnn", cnn_model(), False, 32),
+                                     ("lenet", lenet_model(), False, 64)):
         X, y = mnist(flat=flat, n=n)
         lib_epoch(model, X, y, batch, 0)
         profiler = cProfile.Profile()
@@ -292,7 +320,7 @@ def report(r: dict) -> str:
         f"numpy {r['machine']['numpy']}",
         "BLAS: " + ", ".join(f"{b['library']} {b['version']} ({b['kernel']})"
                              for b in r["machine"]["blas"])
-        + f"; {r['threads']} thread(s) for sections 1-3, on both sides; ratios by "
+        + f"; {r['threads']} thread(s) for sections 1-4, on both sides; ratios by "
           f"{r['clock']} time",
         "",
         "1. Matrix multiply (64x784 @ 784x500), the machine's limit",
@@ -301,7 +329,9 @@ def report(r: dict) -> str:
     ]
     for key, title in (("mlp", "2. MLP 784-500-250-100-10, ReLU, batch 64, SGD, float32 input"),
                        ("cnn", "3. CNN Conv3x3(8) -> MaxPool2 -> Dense(1352, 10), batch 32, "
-                               "float32")):
+                               "float32"),
+                       ("lenet", "4. Lesson 08's LeNet-style Conv2d(1, 8, 5) ... Dense(128, 10), "
+                                 "batch 64, SGD, float32")):
         m = r[key]
         lines += ["", f"{title}: one epoch of {m['images']:,} images"]
         for name, stats in m["seconds_per_epoch"].items():
@@ -315,17 +345,18 @@ def report(r: dict) -> str:
                          f"{m['ratio_float64_dense']:.2f}x  [goal: no cost, as float32]")
             lines.append(f"   course_lib: {m['gflops']:.1f} GFLOP/s = "
                          f"{m['fraction_of_matmul']:.0%} of the float32 matmul")
-    c = r["cnn"]
-    lines += [
-        f"   conv+pool forward+backward per image, naive loops: "
-        f"{fmt(c['conv_pool_seconds_per_image']['naive'])}",
-        f"   conv+pool forward+backward per image, vectorised (batch 32): "
-        f"{fmt(c['conv_pool_seconds_per_image']['vectorised_batch32'])}",
-        f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
-        f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
-    ]
+        if key == "cnn":
+            c = r["cnn"]
+            lines += [
+                f"   conv+pool forward+backward per image, naive loops: "
+                f"{fmt(c['conv_pool_seconds_per_image']['naive'])}",
+                f"   conv+pool forward+backward per image, vectorised (batch 32): "
+                f"{fmt(c['conv_pool_seconds_per_image']['vectorised_batch32'])}",
+                f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
+                f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
+            ]
     if "course" in r:
-        lines += ["", "4. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "5. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -371,6 +402,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["lenet"] = bench_lenet(epochs, n, clock)
         if args.profile:
             results["profile_images"] = 6000 if args.quick else 12800
             results["profile"] = profile_epochs(results["profile_images"])
