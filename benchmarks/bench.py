@@ -9,18 +9,21 @@ Measures, on this machine, in one run:
    their ratio; also ``course_lib`` with the default float64 ``Dense`` fed float32 images;
 3. the lesson-04 CNN Conv3x3(8) -> MaxPool2 -> Flatten -> Dense(1352, 10) (batch 32,
    float32), the same way; and the naive loops against the vectorised conv + pool;
-4. lesson 07's graph: one epoch of the digits MLP 64-89-10 (tanh, batch 32, float64, SGD
+4. lesson 08's LeNet-style network Conv2d(1, 16, 5) -> MaxPool2d(2) -> ReLU -> Conv2d(16, 32, 5)
+   -> MaxPool2d(2) -> ReLU -> Flatten -> Dense(512, 128) -> ReLU -> Dense(128, 10) (batch 64,
+   float32), against ``reference.lenet_step``, the same way;
+5. lesson 07's graph: one epoch of the digits MLP 64-89-10 (tanh, batch 32, float64, SGD
    with momentum) trained by ``course_lib.autograd`` against the per-op ``Sequential``;
-5. the lesson-09 character model Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27)
+6. the lesson-09 character model Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27)
    (masked sequence cross-entropy, SGD, float32): one epoch over the training words in
    batches of 128 words of similar length, the lesson's batches, the same way;
-6. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
+7. lesson 10's causal character transformer (Embedding, PositionalEmbedding, 2
    TransformerBlock(48, 4 heads), LayerNorm, TimeDense; batch 64 words, float32, SGD):
    seconds per epoch of 12,800 training words against the same maths in
    ``benchmarks/reference.py``, and, where the scratch environment .venv-ref (`make
    test-independent`) exists, one causal multi-head attention training step against
    PyTorch-CPU's (``benchmarks/torch_attention.py``; PyTorch is not a course dependency);
-7. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
+8. the whole course: each notebook under strict nbval (as `make test` runs it), one at a
    time, and the total.
 
 Every figure is printed with its goal. BLAS runs with ``--threads`` threads (default 1,
@@ -52,9 +55,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from course_lib.autograd import Tensor, no_grad, softmax_cross_entropy
 from course_lib.data import load_digits, load_mnist, load_words, split_words
-from course_lib.layers import (LSTM, Conv3x3, Dense, Embedding, Flatten, LayerNorm,
-                               MaxPool2, PositionalEmbedding, ReLU, Tanh, TimeDense,
-                               TransformerBlock)
+from course_lib.layers import (LSTM, Conv2d, Conv3x3, Dense, Embedding, Flatten, LayerNorm,
+                               MaxPool2, MaxPool2d, PositionalEmbedding, ReLU, Tanh,
+                               TimeDense, TransformerBlock)
 from course_lib.losses import SequenceCrossEntropyLoss, SoftmaxCrossEntropyLoss
 from course_lib.text import VOCAB_SIZE, encode_words
 from course_lib.model import Sequential
@@ -68,18 +71,21 @@ import reference  # noqa: E402  (benchmarks/reference.py, the minimal NumPy code
 
 ROOT = Path(__file__).resolve().parent.parent
 MLP_SIZES = (784, 500, 250, 100, 10)
+LENET_CHANNELS, LENET_HIDDEN = (16, 32), 128  # lesson 08's chosen network
 LR = 0.01
 
 GOALS = {
     "mlp_ratio": 1.2,        # course_lib epoch / reference epoch, at most
     "cnn_ratio": 1.2,
+    "lenet_ratio": 1.2,
     "lstm_ratio": 1.2,
     "transformer_ratio": 1.2,
     "attention_vs_torch": 1.5,  # an aim, not a course goal: PyTorch is not a dependency
     "conv_speedup": 100.0,   # naive loops / vectorised, at least (lesson 04 asserts it)
     "autograd_ratio": 4.0,   # lesson 07: Tensor epoch / Sequential epoch, at most
     "notebook_seconds": {"04_cnn_mnist.ipynb": 60.0, "05_mlp_activations_mnist.ipynb": 75.0,
-                         "07_autograd.ipynb": 60.0, "09_rnn_language_model.ipynb": 120.0,
+                         "07_autograd.ipynb": 60.0,
+                         "08_deep_cnn_mnist.ipynb": 120.0, "09_rnn_language_model.ipynb": 120.0,
                          "10_attention_transformer.ipynb": 120.0},
     "course_seconds": 180.0,  # all notebooks under strict nbval
 }
@@ -196,6 +202,27 @@ def cnn_model() -> Sequential:
     rng = np.random.default_rng(0)
     return Sequential([Conv3x3(8, rng=rng), MaxPool2(), Flatten(),
                        Dense(1352, 10, rng=rng)]).astype(np.float32)
+
+
+def lenet_model() -> Sequential:
+    rng = np.random.default_rng(0)
+    (c1, c2), h, f32 = LENET_CHANNELS, LENET_HIDDEN, np.float32
+    return Sequential([Conv2d(1, c1, 5, rng=rng, dtype=f32), MaxPool2d(2), ReLU(),
+                       Conv2d(c1, c2, 5, rng=rng, dtype=f32), MaxPool2d(2), ReLU(), Flatten(),
+                       Dense(16 * c2, h, rng=rng, dtype=f32), ReLU(),
+                       Dense(h, 10, rng=rng, dtype=f32)])
+
+
+def bench_lenet(epochs: int, n: int | None, clock: str) -> dict:
+    X, y = mnist(flat=False, n=n)
+    lib = lenet_model()
+    ref = reference.lenet_init(LENET_CHANNELS, LENET_HIDDEN, np.random.default_rng(0))
+    samples, medians = side_by_side({
+        "course_lib": lambda e: lib_epoch(lib, X, y, 64, e),
+        "reference": lambda e: reference_epoch(reference.lenet_step, ref, X, y, 64, e),
+    }, epochs, clock)
+    return {"images": len(X), "seconds_per_epoch": samples,
+            "ratio": medians["course_lib"] / medians["reference"]}
 
 
 def bench_mlp(epochs: int, n: int | None, matmul_gflops: float, clock: str) -> dict:
@@ -438,7 +465,8 @@ def profile_epochs(n: int) -> dict[str, str]:
     """cProfile's top functions (own time) of one course_lib epoch of the MLP and of the CNN."""
     out = {}
     for name, model, flat, batch in (("mlp", mlp_model(np.float32), True, 64),
-                                     ("cnn", cnn_model(), False, 32)):
+                                     ("cnn", cnn_model(), False, 32),
+                                     ("lenet", lenet_model(), False, 64)):
         X, y = mnist(flat=flat, n=n)
         lib_epoch(model, X, y, batch, 0)
         profiler = cProfile.Profile()
@@ -486,7 +514,7 @@ def report(r: dict) -> str:
         f"numpy {r['machine']['numpy']}",
         "BLAS: " + ", ".join(f"{b['library']} {b['version']} ({b['kernel']})"
                              for b in r["machine"]["blas"])
-        + f"; {r['threads']} thread(s) for sections 1-3, on both sides; ratios by "
+        + f"; {r['threads']} thread(s) for sections 1-7, on both sides; ratios by "
           f"{r['clock']} time",
         "",
         "1. Matrix multiply (64x784 @ 784x500), the machine's limit",
@@ -495,7 +523,9 @@ def report(r: dict) -> str:
     ]
     for key, title in (("mlp", "2. MLP 784-500-250-100-10, ReLU, batch 64, SGD, float32 input"),
                        ("cnn", "3. CNN Conv3x3(8) -> MaxPool2 -> Dense(1352, 10), batch 32, "
-                               "float32")):
+                               "float32"),
+                       ("lenet", "4. Lesson 08's LeNet-style Conv2d(1, 16, 5) ... Dense(128, 10), "
+                                 "batch 64, SGD, float32")):
         m = r[key]
         lines += ["", f"{title}: one epoch of {m['images']:,} images"]
         for name, stats in m["seconds_per_epoch"].items():
@@ -509,17 +539,18 @@ def report(r: dict) -> str:
                          f"{m['ratio_float64_dense']:.2f}x  [goal: no cost, as float32]")
             lines.append(f"   course_lib: {m['gflops']:.1f} GFLOP/s = "
                          f"{m['fraction_of_matmul']:.0%} of the float32 matmul")
-    c = r["cnn"]
-    lines += [
-        f"   conv+pool forward+backward per image, naive loops: "
-        f"{fmt(c['conv_pool_seconds_per_image']['naive'])}",
-        f"   conv+pool forward+backward per image, vectorised (batch 32): "
-        f"{fmt(c['conv_pool_seconds_per_image']['vectorised_batch32'])}",
-        f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
-        f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
-    ]
+        if key == "cnn":
+            c = r["cnn"]
+            lines += [
+                f"   conv+pool forward+backward per image, naive loops: "
+                f"{fmt(c['conv_pool_seconds_per_image']['naive'])}",
+                f"   conv+pool forward+backward per image, vectorised (batch 32): "
+                f"{fmt(c['conv_pool_seconds_per_image']['vectorised_batch32'])}",
+                f"   speed-up {c['conv_speedup']:.0f}x  [goal >= {GOALS['conv_speedup']:.0f}x: "
+                f"{verdict(c['conv_speedup'] >= GOALS['conv_speedup'])}]",
+            ]
     a = r["autograd"]
-    lines += ["", f"4. Lesson 07: digits MLP 64-89-10 tanh, batch 32, float64, one epoch of "
+    lines += ["", f"5. Lesson 07: digits MLP 64-89-10 tanh, batch 32, float64, one epoch of "
                   f"{a['images']:,} images"]
     for name, stats in a["seconds_per_epoch"].items():
         lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
@@ -529,7 +560,7 @@ def report(r: dict) -> str:
                  f"{verdict(a['ratio'] <= GOALS['autograd_ratio'])}]")
     if "lstm" in r:
         m = r["lstm"]
-        lines += ["", f"5. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
+        lines += ["", f"6. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
                       f"SGD, float32: one epoch of {m['words']:,} words in {m['steps']} "
                       f"batches of 128"]
         for name, stats in m["seconds_per_epoch"].items():
@@ -541,7 +572,7 @@ def report(r: dict) -> str:
         lines.append(f"   course_lib / reference ({r['clock']} time): {m['ratio']:.2f}x  "
                      f"[goal <= {goal}x: {verdict(m['ratio'] <= goal)}]")
     t = r["transformer"]
-    lines += ["", f"6. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
+    lines += ["", f"7. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
                   f"heads, {TRANSFORMER['blocks']} blocks, batch {TRANSFORMER['batch']} words, "
                   f"float32, SGD): one epoch of {t['words']:,} words"]
     for name, stats in t["seconds_per_epoch"].items():
@@ -563,7 +594,7 @@ def report(r: dict) -> str:
                      f"[aim <= {GOALS['attention_vs_torch']}x: "
                      f"{verdict(ta['ratio'] <= GOALS['attention_vs_torch'])}]")
     if "course" in r:
-        lines += ["", "7. The course: each notebook under strict nbval, one at a time"]
+        lines += ["", "8. The course: each notebook under strict nbval, one at a time"]
         for name, t in r["course"]["notebooks"].items():
             goal = GOALS["notebook_seconds"].get(name)
             note = (f"  [goal <= {goal:.0f} s: {verdict(t['seconds'] <= goal)}]"
@@ -609,6 +640,7 @@ def main() -> int:
         results["clock"] = clock = "cpu" if args.threads == 1 else "wall"
         results["mlp"] = bench_mlp(epochs, n, limit, clock)
         results["cnn"] = bench_cnn(epochs, n, 3 if args.quick else 5, clock)
+        results["lenet"] = bench_lenet(epochs, n, clock)
         results["autograd"] = bench_autograd(3 if args.quick else max(epochs, 5), clock)
         results["lstm"] = bench_lstm(epochs, 6400 if args.quick else None, clock)
         results["transformer"] = bench_transformer(epochs, 3200 if args.quick else 12800, clock)

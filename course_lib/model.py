@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
+import os
+import zipfile
 from collections.abc import Iterable, Iterator
 from functools import cache
 
@@ -120,6 +123,33 @@ def layers_in_mode(model: object, training: bool) -> Iterator[None]:
 def evaluation_mode(model: object) -> contextlib.AbstractContextManager[None]:
     """``layers_in_mode(model, False)``: no dropout, BatchNorm's running statistics."""
     return layers_in_mode(model, False)
+
+
+#: the state a layer keeps besides its params, saved and loaded with them (BatchNorm's)
+BUFFERS = ("running_mean", "running_var")
+#: the key of a saved model's description in its .npz file
+_ARCHITECTURE_KEY = "__architecture__"
+
+
+def _layer_state(layer: object) -> dict[str, np.ndarray]:
+    """A layer's params and buffers (BatchNorm's running statistics), by name."""
+    state = dict(getattr(layer, "params", {}))
+    state.update({name: getattr(layer, name) for name in BUFFERS
+                  if isinstance(getattr(layer, name, None), np.ndarray)})
+    return state
+
+
+def _architecture(model: "Sequential") -> list[dict]:
+    """What a file must match to be loaded into ``model``: each layer's type and the
+    names and shapes of its arrays (its repr is kept to explain a mismatch)."""
+    return [{"type": type(layer).__name__, "repr": repr(layer),
+             "arrays": {name: list(a.shape) for name, a in _layer_state(layer).items()}}
+            for layer in model.layers]
+
+
+def _describe_layer(entry: dict) -> str:
+    arrays = ", ".join(f"{name} {tuple(shape)}" for name, shape in entry["arrays"].items())
+    return f"{entry['repr']}" + (f" with {arrays}" if arrays else "")
 
 
 def _num_params(layer: object) -> int:
@@ -247,6 +277,73 @@ class Sequential:
     def num_params(self) -> int:
         """Number of trainable scalars."""
         return sum(_num_params(layer) for layer in self.layers)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Save every layer's parameters, and BatchNorm's running statistics, to ``path``.
+
+        The file is NumPy's ``.npz`` (``np.savez``): plain arrays and a JSON description
+        of the layers, no pickle, so loading a file can never run code. Load it into a
+        model of the same architecture with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file to write; NumPy adds ``.npz`` if the name does not end with it.
+        """
+        arrays = {f"{i}.{name}": value for i, layer in enumerate(self.layers)
+                  for name, value in _layer_state(layer).items()}
+        arrays[_ARCHITECTURE_KEY] = np.array(json.dumps(_architecture(self)))
+        np.savez(path, **arrays)
+
+    def load(self, path: str | os.PathLike) -> "Sequential":
+        """Load parameters (and running statistics) saved by :meth:`save`; returns self.
+
+        The model must have the architecture of the saved one: the same layers in the
+        same order, with arrays of the same names and shapes. The values are copied into
+        the model's arrays (which keep their dtype), so an optimiser holding them still
+        updates the model.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a model saved by :meth:`save` (not an ``.npz``, corrupt,
+            or without the description), or was saved from another architecture: the
+            message names the first layer that differs.
+        """
+        where = "Sequential.load"
+        if not os.path.exists(path) and os.path.exists(os.fspath(path) + ".npz"):
+            path = os.fspath(path) + ".npz"  # np.savez added the suffix
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{where}: no file {os.fspath(path)!r}; save a model "
+                                    f"with model.save(path) first.")
+        if not zipfile.is_zipfile(path):  # np.load would try it as a pickle and say so
+            raise ValueError(f"{where}: {os.fspath(path)!r} is not an .npz archive (the format "
+                             f"of Sequential.save); the file is corrupt or of another kind.")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {key: data[key] for key in data.files}
+        except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
+            raise ValueError(f"{where}: {os.fspath(path)!r} is not a model saved by "
+                             f"Sequential.save (a .npz file): {err}") from None
+        if _ARCHITECTURE_KEY not in arrays:
+            raise ValueError(f"{where}: {os.fspath(path)!r} is an .npz file without a model "
+                             f"description; it was not written by Sequential.save.")
+        saved = json.loads(str(arrays.pop(_ARCHITECTURE_KEY)))
+        ours = _architecture(self)
+        for i, (a, b) in enumerate(zip(saved, ours)):
+            if a["type"] != b["type"] or a["arrays"] != b["arrays"]:
+                raise ValueError(f"{where}: the file holds another architecture. Layer {i} "
+                                 f"is {_describe_layer(a)} in the file but "
+                                 f"{_describe_layer(b)} in this model.")
+        if len(saved) != len(ours):
+            raise ValueError(f"{where}: the file holds another architecture: {len(saved)} "
+                             f"layers in the file, {len(ours)} in this model.")
+        for i, layer in enumerate(self.layers):
+            for name, target in _layer_state(layer).items():
+                target[...] = arrays[f"{i}.{name}"]
+        return self
 
     def summary(self, input_shape: tuple[int, ...] | None = None) -> str:
         """A table of layers, output shapes and parameter counts.
