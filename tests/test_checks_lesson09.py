@@ -183,7 +183,8 @@ def test_rnn_backward(capsys):
         dx = layer.backward(grad_h)
         return dx, layer.grads["Wx"], layer.grads["Wh"], layer.grads["b"]
 
-    fails(checks.check_rnn_backward, delegate, match="calls course_lib's course_lib.layers.recurrent.RNN.backward")
+    fails(checks.check_rnn_backward, delegate, match="calls course_lib's "
+          "course_lib.layers.recurrent.RNN.backward")
 
 
 def test_bptt_reference_agrees_with_the_rnn_layer():
@@ -283,7 +284,8 @@ def test_lstm_step_backward(capsys):
         layer.backward(dh[:, None])
         return (None,) * 6
 
-    fails(checks.check_lstm_step_backward, delegate, match="calls course_lib's course_lib.layers.recurrent.LSTM.backward")
+    fails(checks.check_lstm_step_backward, delegate, match="calls course_lib's "
+          "course_lib.layers.recurrent.LSTM.backward")
 
 
 def test_lstm_reference_agrees_with_the_lstm_layer():
@@ -345,7 +347,8 @@ def test_masked_nll(capsys):
         loss = SequenceCrossEntropyLoss()
         return loss.forward(logits, targets, mask), loss.backward()
 
-    fails(checks.check_masked_nll, delegate, match="calls course_lib's course_lib.losses.SequenceCrossEntropyLoss.forward")
+    fails(checks.check_masked_nll, delegate, match="calls course_lib's "
+          "course_lib.losses.SequenceCrossEntropyLoss.forward")
 
 
 def test_masked_nll_reference_agrees_with_the_loss():
