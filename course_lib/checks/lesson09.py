@@ -7,8 +7,8 @@ log-likelihood per character with its gradient. The references are written
 here from the definitions (and agree with ``course_lib.layers.Embedding``,
 ``RNN``, ``LSTM``, ``course_lib.optim.clip_grad_norm`` and
 ``course_lib.losses.SequenceCrossEntropyLoss``, which the tests check). While a
-check runs, those course_lib pieces refuse to be called: an answer that hands
-the work to them fails with a message that says so.
+check runs, an answer that hands the work to those course_lib pieces fails with
+a message that says so (``common.refuse_delegation``).
 """
 
 from __future__ import annotations
