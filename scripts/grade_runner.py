@@ -28,6 +28,19 @@ what would get around that: ctypes, the garbage collector's object lists,
 replacing the profile hook, starting processes or threads, sockets, killing
 processes; ``os._exit`` is taken away so that the student's code cannot
 write a verdict of its own and leave before the check.
+
+One program other than the runner may set a profile function while grading:
+the checks' delegation tracer (``course_lib.checks.common.refuse_delegation``,
+which refuses answers that call course_lib's own implementation). The audit
+hook lets ``sys.setprofile`` through only when the frame calling it runs one of
+the code objects of the pristine ``course_lib/checks/common.py`` (taken by
+identity before any student code runs: a code object cannot be forged, and
+``compile`` under a course file's name and ``code.__new__`` are refused) with
+that module's own globals, and only while those globals are as fingerprinted.
+The tracer chains to the profile function installed before it (the runner's
+``boundary``) and puts it back when it leaves, so the tamper check keeps
+running under it; after each check cell, the runner's hook must be the one
+installed again, or the run counts as tampered.
 """
 
 from __future__ import annotations
@@ -226,6 +239,22 @@ def repair(snap: dict) -> None:
     sys.modules.update({name: module for name, (module, _, _, _) in snap.items()})
 
 
+def codes_of(module: types.ModuleType) -> set:
+    """Every code object of ``module``'s own functions (nested ones and their wrapped originals
+    too), by identity."""
+    found, todo = set(), []
+    for value in vars(module).values():
+        while isinstance(value, FunctionType):
+            todo.append(value.__code__)
+            value = getattr(value, "__wrapped__", None)
+    while todo:
+        code = todo.pop()
+        if code.co_filename == module.__file__ and code not in found:
+            found.add(code)
+            todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return found
+
+
 def _error(err: BaseException) -> dict:
     lines = traceback.format_exception(type(err), err, err.__traceback__)
     # keep the student's frames (and the check's), not this runner's
@@ -243,6 +272,8 @@ def is_student(code, trusted: tuple[str, ...]) -> bool:
 def main(argv: list[str]) -> None:
     out_fd = int(argv[0])
     write, exit_ = os.write, os._exit  # kept here: taken out of os and posix below
+    # kept here too: the student's code may set attributes of the sys module (or of this one)
+    _getframe, getprofile = sys._getframe, sys.getprofile
     dumps = json.dumps
     job = json.loads(sys.stdin.read())
     sys.stdin = io.StringIO()
@@ -272,7 +303,7 @@ def main(argv: list[str]) -> None:
     def library_import() -> bool:
         """Whether a library's module is being imported (its module code runs): the events it
         raises (threadpoolctl's ctypes, ...) are its own, not the student's."""
-        frame = sys._getframe(2)
+        frame = _getframe(2)
         while frame is not None and frame.f_code.co_filename.startswith(IMPORTLIB):
             frame = frame.f_back
         while frame is not None:
@@ -289,6 +320,8 @@ def main(argv: list[str]) -> None:
             return
         if (event.startswith("ctypes.") or event == "import") and library_import():
             return
+        if event == "sys.setprofile" and delegation_tracer(_getframe(1)):
+            return
         if event.startswith(TAMPER_EVENTS):
             state["tamper"].append(f"the audit event {event!r} (not allowed while grading)")
             raise PermissionError(f"grading sandbox: {event} is not allowed")
@@ -297,9 +330,10 @@ def main(argv: list[str]) -> None:
             state["tamper"].append(f"compiling code that claims to be {args[1]!r}")
             raise PermissionError("grading sandbox: compile() with the name of a course file")
         if event == "object.__setattr__" and args and (
-                id(args[0]) in protected or (id(args[0]) in protected_functions
-                                             and str(args[1]) in ("__code__", "__defaults__",
-                                                                  "__kwdefaults__"))):
+                id(args[0]) in protected or (
+                    (id(args[0]) in protected_functions
+                     or (isinstance(args[0], FunctionType) and args[0].__code__ in common_codes))
+                    and str(args[1]) in ("__code__", "__defaults__", "__kwdefaults__"))):
             state["tamper"].append(f"setting {args[1]!r} of {args[0]!r}")
             raise PermissionError("grading sandbox: changing the course's classes or the code "
                                   "of a function is not allowed")
@@ -330,6 +364,15 @@ def main(argv: list[str]) -> None:
         if isinstance(value, FunctionType)} | {
         id(value) for _, _, _, classes in snap.values() for members, _ in classes.values()
         for value in members.values() if isinstance(value, FunctionType)}
+    common = sys.modules["course_lib.checks.common"]
+    common_codes = codes_of(common)
+    common_snap = {common.__name__: snap[common.__name__]}
+
+    def delegation_tracer(frame) -> bool:
+        """Whether ``frame`` is the pristine checks' delegation tracer (see the docstring)."""
+        return (frame.f_code in common_codes and frame.f_globals is common.__dict__
+                and not changes(common_snap))
+
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}
@@ -384,6 +427,8 @@ def main(argv: list[str]) -> None:
             result["error"] = _error(err)
         finally:
             state["student"] = False
+            if getprofile() is not boundary and not result["error"]:
+                state["tamper"].append("the grader's profile hook was replaced or removed")
             sys.setprofile(None)
             signal.alarm(0)
             state["student"] = True

@@ -438,6 +438,90 @@ def test_without_a_sandbox_make_grade_stops_and_says_so(tmp_path, monkeypatch, c
     assert not (tmp_path / "out").exists()
 
 
+# --- the checks' delegation tracer under the grader's tamper check -----------------------------
+
+SIGMOID = """
+import numpy as np
+from course_lib.layers import Layer
+class MySigmoid(Layer):
+    def forward(self, x):
+        self.y = 1 / (1 + np.exp(-x)){slip}
+        return self.y
+    def backward(self, g):
+        return g * self.y * (1 - self.y)
+_forward = MySigmoid.forward
+"""
+#: appended to a Sigmoid answer, checked by check_sigmoid (a no_delegation check): what each
+#: does while the checks' tracer (sys.setprofile, chained to the grader's hook) is active
+UNDER_TRACER = {
+    "delegates": "from course_lib.layers import Sigmoid\n"
+                 "MySigmoid.forward = lambda self, x: Sigmoid.forward(self, x)",
+    "setprofile": "import sys\n"
+                  "def forward(self, x):\n    sys.setprofile(None)\n    return _forward(self, x)\n"
+                  "MySigmoid.forward = forward",
+    "patch_while_called": "import numpy\n"
+                          "def forward(self, x):\n"
+                          "    numpy.allclose = lambda *a, **k: True\n"
+                          "    return _forward(self, x)\n"
+                          "MySigmoid.forward = forward",
+    "tracer_defaults": "import sys\n"
+                       "def forward(self, x):\n"
+                       "    tracer = sys.getprofile()\n"
+                       "    tracer.__defaults__ = (None,) + tracer.__defaults__[1:]\n"
+                       "    return _forward(self, x)\n"
+                       "MySigmoid.forward = forward",
+    "forged_tracer": "import types\nfrom course_lib.checks import common\n"
+                     "fake = dict(vars(common), _getprofile=lambda: None)\n"
+                     "forged = types.FunctionType(common.refuse_delegation.__wrapped__.__code__, "
+                     "fake)\n"
+                     "def forward(self, x):\n    next(forged('x'))\n    return _forward(self, x)\n"
+                     "MySigmoid.forward = forward",
+    # a tracer installed before the check, when no hook was there, is left out of order in it
+    "stale_tracer": "from course_lib.checks import common\nimport numpy\n"
+                    "stale = common.refuse_delegation.__wrapped__('x')\nnext(stale)\n"
+                    "def forward(self, x):\n    stale.close()\n"
+                    "    numpy.allclose = lambda *a, **k: True\n    return _forward(self, x)\n"
+                    "MySigmoid.forward = forward",
+}
+
+
+def _run_runner(source: str) -> dict:
+    import json
+    job = {"cells": [{"id": "answer", "source": source}],
+           "checks": [{"id": "check", "source": "checks.check_sigmoid(MySigmoid)"}],
+           "timeout": 60}
+    ran = subprocess.run([sys.executable, str(REPO / "scripts" / "grade_runner.py"), "1"],
+                         input=json.dumps(job), capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    return json.loads(ran.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("slip", ["", " * 1.01"])
+def test_a_delegation_check_passes_a_right_answer_under_the_grader(slip):
+    record = _run_runner(SIGMOID.format(slip=slip))
+    assert record["tampered"] is None
+    check = record["checks"]["check"]
+    if slip:
+        assert "1.01 times" in check["error"]["evalue"]
+    else:
+        assert check["error"] is None and "All checks passed" in check["stdout"]
+
+
+@pytest.mark.parametrize("attack", sorted(UNDER_TRACER))
+def test_the_delegation_tracer_and_the_tamper_check_work_together(attack):
+    # a right answer that delegates fails with the check's message; the rest are wrong answers
+    # (x 1.01) that only a patched check, or a check unwatched while it runs, could pass
+    slip = "" if attack == "delegates" else " * 1.01"
+    record = _run_runner(SIGMOID.format(slip=slip) + UNDER_TRACER[attack] + "\n")
+    check = record["checks"]["check"]
+    assert "All checks passed" not in check["stdout"]
+    if attack == "delegates":
+        assert record["tampered"] is None
+        assert "calls course_lib's course_lib.layers.core.Sigmoid" in check["error"]["evalue"]
+    else:
+        assert record["tampered"], record
+
+
 # --- a class with hostile students --------------------------------------------------------------
 
 HOSTILE = {

@@ -421,6 +421,9 @@ def require(exercise: str, check: Callable[..., None], *args: object) -> None:
 # --------------------------------------------------------------------------------------
 # No credit for calling the reference
 # --------------------------------------------------------------------------------------
+#: taken at import: what ``refuse_delegation`` installs and restores cannot be redirected by
+#: code that later patches the ``sys`` module's attributes
+_getprofile, _setprofile = sys.getprofile, sys.setprofile
 _COURSE_LIB = str(Path(__file__).resolve().parent.parent)
 #: Python's own modules and the installed packages (numpy, ...): not the student's code
 _LIBRARIES = tuple({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib",
@@ -481,13 +484,21 @@ def refuse_delegation(what: str, *references: object):
     >>> with refuse_delegation("conv3x3_backward_loops", conv3x3_backward_naive):
     ...     got = student_fn(x, W, g)
     """
-    codes = {f.__code__: f"{f.__module__}.{f.__qualname__}"
-             for ref in references for f in _own_functions(ref)}
+    codes = types.MappingProxyType({f.__code__: f"{f.__module__}.{f.__qualname__}"
+                                    for ref in references for f in _own_functions(ref)})
     boundary = sys._getframe(2)  # the frame that entered the with statement
     caught: list[object] = []
-    previous = sys.getprofile()
+    previous = _getprofile()
 
-    def profile(frame, event, arg):
+    # The tracer is a guest: it first hands every event to the profile function that was
+    # installed before it (``previous``: the grader's tamper check, scripts/grade_runner.py,
+    # or a profiler), and on leaving it puts that one back. Its state is in default arguments,
+    # not closure cells, so that code holding the tracer (``sys.getprofile()``) cannot swap
+    # what it chains to (the grader refuses changing a course function's defaults or code).
+    def profile(frame, event, arg, previous=previous, codes=codes, caught=caught,
+                boundary=boundary):
+        if previous is not None:
+            previous(frame, event, arg)
         if event == "call" and frame.f_code in codes and not caught:
             caller = frame.f_back
             while caller is not None and caller is not boundary:
@@ -504,7 +515,7 @@ def refuse_delegation(what: str, *references: object):
         err.delegation = True  # type: ignore[attr-defined]
         return err
 
-    sys.setprofile(profile)
+    _setprofile(profile)
     try:
         yield
     except BaseException:
@@ -512,7 +523,10 @@ def refuse_delegation(what: str, *references: object):
             raise delegation() from None
         raise
     finally:
-        sys.setprofile(previous)
+        # Put ``previous`` back only if this tracer is still the one installed: a block left
+        # out of order (a generator closed later) must not drop the tracers installed since.
+        if _getprofile() is profile:
+            _setprofile(previous)
     if caught:
         raise delegation()
 
