@@ -14,14 +14,13 @@ is to write it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 
 from .. import naive
 from ..layers import conv as conv_module
-from .common import PASSED, Unchanged, compare_arrays, fail, tolerance
+from .common import PASSED, Unchanged, compare_arrays, fail, refuse_delegation, tolerance
 
 #: (size, kernel, stride, padding) that check_conv_output_size tries
 L08_SIZE_CASES = ((28, 5, 1, 0), (28, 3, 1, 1), (28, 3, 2, 1), (7, 3, 2, 0), (14, 5, 1, 2),
@@ -63,15 +62,6 @@ def _l08_name_slip(got: object, expected: np.ndarray,
             fail(f"{what} {message}")
 
 
-#: the message of the error course_lib's pieces raise while a check runs an answer
-_L08_REFUSED = "course_lib's convolution refuses to run inside a lesson 08 check"
-
-
-def _l08_refuse(*args: object, **kwargs: object) -> None:
-    # Runs with the globals of the module whose code it replaces: only builtins here.
-    raise RuntimeError("course_lib's convolution refuses to run inside a lesson 08 check")
-
-
 #: course_lib's own pieces an answer must not call: module, attribute name, what it is
 _L08_PIECES = ((naive, "conv2d_forward_naive", "course_lib.naive.conv2d_forward_naive"),
                (naive, "conv2d_backward_naive", "course_lib.naive.conv2d_backward_naive"),
@@ -86,32 +76,11 @@ _L08_PIECES = ((naive, "conv2d_forward_naive", "course_lib.naive.conv2d_forward_
                (conv_module.MaxPool2d, "backward", "course_lib.layers.MaxPool2d"))
 
 
-@contextlib.contextmanager
-def _l08_own_code(what: str) -> Iterator[None]:
-    """Run a block in which course_lib's convolution and pooling refuse to run, however
-    they were imported (their code is swapped, not their names), and name a delegation."""
-    saved = []
-    for owner, name, _ in _L08_PIECES:
-        function = getattr(owner, name)
-        saved.append((function, function.__code__))
-    try:
-        for function, _ in saved:
-            function.__code__ = _l08_refuse.__code__
-        try:
-            yield
-        except RuntimeError as err:
-            if str(err) != _L08_REFUSED:
-                raise
-            fail(f"{what} calls course_lib's own convolution or pooling (Conv2d, MaxPool2d, "
-                 f"patches, the loops of course_lib.naive...). The exercise is to write it "
-                 f"yourself, with NumPy.")
-    finally:
-        for function, code in saved:
-            function.__code__ = code
-
-
 def _l08_call(function: Callable[..., object], args: tuple, what: str) -> object:
-    with _l08_own_code(what):
+    """``function(*args)``, failing when the student's code calls one of course_lib's own
+    pieces (:data:`_L08_PIECES`, however they were imported): a profile hook watches the
+    calls (``common.refuse_delegation``); nothing of course_lib is changed while it runs."""
+    with refuse_delegation(what, *(getattr(owner, name) for owner, name, _ in _L08_PIECES)):
         return function(*args)
 
 
