@@ -103,11 +103,15 @@ def free_port() -> int:
 
 
 def copy_without_outputs(lesson: Path, folder: Path) -> Path:
-    """The lesson in ``folder`` with every output cleared: what Run All shows is new."""
+    """The lesson in ``folder`` with every output cleared (what Run All shows is new) and
+    every source expanded."""
     nb = nbformat.read(lesson, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            # a collapsed source (the student view's assert-only cells) shows no execution
+            # count to read; expand it here (tests/test_reading_view.py checks the collapsing)
+            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
     target = folder / lesson.name
     nbformat.write(nb, target)
     return target
