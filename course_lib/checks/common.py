@@ -595,3 +595,29 @@ def layer_interface(layer: object, what: str) -> None:
                 if has_init else
                 "make the class a subclass of course_lib.layers.Layer, as in the template, "
                 "and call super().__init__() in any __init__ you write."))
+
+
+def same_array(got: object, alternative: np.ndarray | None) -> bool:
+    """``got`` is a finite array equal to ``alternative`` within the tolerance of its dtype."""
+    if alternative is None or not isinstance(got, np.ndarray) or got.shape != alternative.shape:
+        return False
+    if not np.issubdtype(got.dtype, np.number) or not np.all(np.isfinite(got)):
+        return False
+    rtol, atol = tolerance(got, alternative)
+    return bool(np.allclose(got, alternative, rtol=rtol, atol=atol))
+
+
+def name_slip(got: object, expected: np.ndarray,
+                   slips: list[tuple[np.ndarray | None, str]], what: str) -> None:
+    """Fail with the message of the first slip whose wrong answer ``got`` is.
+
+    Only looked at when ``got`` is not already right, and only slips that differ
+    from the right answer on this input count.
+    """
+    if same_array(got, expected):
+        return
+    for alternative, message in slips:
+        if (alternative is not None and alternative.shape == expected.shape
+                and not np.allclose(alternative, expected, rtol=1e-9, atol=1e-12)
+                and same_array(got, alternative)):
+            fail(f"{what} {message}")

@@ -17,7 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .common import PASSED, Unchanged, compare_arrays, fail, tolerance, no_delegation
+from .common import (PASSED, Unchanged, compare_arrays, fail, name_slip, no_delegation,
+                     same_array)
 
 #: (height, width, num_filters) that check_conv_pool_shape tries, with the right answers
 L04_SHAPE_CASES = (((28, 28, 8), (8, 13, 13)), ((8, 8, 16), (16, 3, 3)),
@@ -45,39 +46,13 @@ L04_TIED_WINDOWS = np.array([[1., 1., 0., 2., 3., 3., 0., 0., 9.],
 # --------------------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------------------
-def _l04_matches(got: object, alternative: np.ndarray | None) -> bool:
-    """``got`` is a finite array equal to ``alternative`` within the tolerance of its dtype."""
-    if alternative is None or not isinstance(got, np.ndarray) or got.shape != alternative.shape:
-        return False
-    if not np.issubdtype(got.dtype, np.number) or not np.all(np.isfinite(got)):
-        return False
-    rtol, atol = tolerance(got, alternative)
-    return bool(np.allclose(got, alternative, rtol=rtol, atol=atol))
-
-
-def _l04_name_slip(got: object, expected: np.ndarray,
-                   slips: list[tuple[np.ndarray | None, str]], what: str) -> None:
-    """Fail with the message of the first slip whose wrong answer ``got`` is.
-
-    Only looked at when ``got`` is not already right, and only slips that differ
-    from the right answer on this input count.
-    """
-    if _l04_matches(got, expected):
-        return
-    for alternative, message in slips:
-        if (alternative is not None and alternative.shape == expected.shape
-                and not np.allclose(alternative, expected, rtol=1e-9, atol=1e-12)
-                and _l04_matches(got, alternative)):
-            fail(f"{what} {message}")
-
-
 def _l04_axes_order(got: object, expected: np.ndarray, what: str, layout: str) -> None:
     """Fail when ``got`` holds ``expected``'s numbers with its axes in another order."""
     if (not isinstance(got, np.ndarray) or got.ndim != expected.ndim
             or got.shape == expected.shape or sorted(got.shape) != sorted(expected.shape)):
         return
     for perm in itertools.permutations(range(expected.ndim)):
-        if _l04_matches(got, expected.transpose(perm)):
+        if same_array(got, expected.transpose(perm)):
             fail(f"{what} holds the right numbers with its axes in the wrong order: shape "
                  f"{got.shape}, expected {expected.shape}, that is {layout}.")
 
@@ -138,7 +113,7 @@ def _l04_check_conv_forward(forward: Callable[..., object], name: str,
                  (unbiased + b if W_ - 2 == F else None,
                   "adds b along the last axis (the width). b[f] belongs to filter f, the "
                   "second axis: b[None, :, None, None], or b[:, None, None] for one image.")]
-        _l04_name_slip(got, expected, slips + extra_slips(x, W, b), what)
+        name_slip(got, expected, slips + extra_slips(x, W, b), what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
@@ -205,7 +180,7 @@ def _l04_check_pool_forward(forward: Callable[..., object], name: str) -> None:
                  (np.maximum(expected, 0), "starts each maximum at 0, so a window of negative "
                                            "numbers gives 0. Start from the window's own "
                                            "values (.max() of the window, or its first entry).")]
-        _l04_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
@@ -339,7 +314,7 @@ def check_conv3x3_at(conv3x3_at: Callable[..., object]) -> None:
                   "learning's 'convolution' is a cross-correlation: W[f, c, di, dj] "
                   "multiplies x[c, i + di, j + dj], no flip."),
                  (expected - b, "forgets the bias: add b[f] to each filter's sum.")]
-        _l04_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
@@ -519,14 +494,14 @@ def check_conv3x3_backward_loops(conv3x3_backward_loops: Callable[..., object]) 
         overwrite = ("overwrites the windows' gradients (`=`) where they overlap. A pixel "
                      "belongs to up to nine windows and gets the gradient from each: add "
                      "with `dx[n, :, i:i+3, j:j+3] += ...`.")
-        _l04_name_slip(got_dx, dx, [(summed, overwrite), (last_only, overwrite),
+        name_slip(got_dx, dx, [(summed, overwrite), (last_only, overwrite),
                                     (conv3x3_backward_naive(x, W[:, :, ::-1, ::-1], g)[0],
                                      "flips the filter: each window hands back grad_out[n, f, "
                                      "i, j] * W[f] as it is, no flip (the forward pass did not "
                                      "flip either).")], f"dx of {what}")
         if (isinstance(got_dx, np.ndarray) and got_dx.shape == dx.shape
-                and not _l04_matches(got_dx, dx)
-                and _l04_matches(got_dx[:, :, [0, 0, -1, -1], [0, -1, 0, -1]],
+                and not same_array(got_dx, dx)
+                and same_array(got_dx[:, :, [0, 0, -1, -1], [0, -1, 0, -1]],
                                  dx[:, :, [0, 0, -1, -1], [0, -1, 0, -1]])):
             fail(f"dx of {what} is right at the corner pixels, which only one window covers, "
                  f"and wrong where windows overlap. Every window adds its share: "
@@ -550,7 +525,7 @@ def check_conv3x3_backward_loops(conv3x3_backward_loops: Callable[..., object]) 
                       "contribution with `dW[f] += ...`, not `=`."),
                      (dW[:, :, ::-1, ::-1], "is flipped: dW[f, c, di, dj] collects "
                                             "grad_out[n, f, i, j] * x[n, c, i + di, j + dj].")]
-        _l04_name_slip(got_dW, dW, dW_slips, f"dW of {what}")
+        name_slip(got_dW, dW, dW_slips, f"dW of {what}")
         compare_arrays(got_dW, dW, f"dW of {what}")
 
         # db: a sum over the images and the positions
@@ -571,7 +546,7 @@ def check_conv3x3_backward_loops(conv3x3_backward_loops: Callable[..., object]) 
                      (g[:, :, -1, -1].sum(axis=0), "holds the last position only: add every "
                                                    "position's gradient (+=, or a sum over "
                                                    "axes 2 and 3).")]
-        _l04_name_slip(got_db, db, db_slips, f"db of {what}")
+        name_slip(got_db, db, db_slips, f"db of {what}")
         compare_arrays(got_db, db, f"db of {what}")
     print(PASSED)
 
@@ -646,7 +621,7 @@ def check_maxpool2_backward_loops(maxpool2_backward_loops: Callable[..., object]
                  (mirrored, "puts the gradient at the mirrored position in the window: the "
                             "flat index k of a 2x2 window is row k // 2, column k % 2 "
                             "(np.unravel_index(k, (2, 2))).")]
-        _l04_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         if (isinstance(got, np.ndarray) and got.shape == x.shape
                 and (np.any(got[:, :, 2 * Ho:, :]) or np.any(got[:, :, :, 2 * Wo:]))):
             fail(f"{what} puts gradient in the odd last row or column, which no window used "
@@ -694,7 +669,7 @@ def check_im2col_3x3(im2col_3x3: Callable[..., object]) -> None:
             if got.shape == (N * (Ho - 1) * (Wo - 1), K):
                 fail(f"{what} has shape {got.shape}, expected {expected.shape}: one window "
                      f"short along each axis. A 3x3 window fits at H - 2 positions.")
-            if got.size == expected.size and _l04_matches(got.reshape(expected.shape), expected):
+            if got.size == expected.size and same_array(got.reshape(expected.shape), expected):
                 fail(f"{what} has shape {got.shape}, with the right numbers in the right "
                      f"order: reshape it to (N * (H - 2) * (W - 2), C * 9) = {expected.shape}.")
         windows = expected.reshape(N, Ho, Wo, C, 3, 3)
@@ -715,6 +690,6 @@ def check_im2col_3x3(im2col_3x3: Callable[..., object]) -> None:
                   "image 0 first, row n (H-2)(W-2) + i (W-2) + j."),
                  (windows[..., ::-1, ::-1].reshape(flat),
                   "flips each window; copy x[n, :, i:i+3, j:j+3] as it is.")]
-        _l04_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)

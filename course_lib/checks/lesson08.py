@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import naive
 from ..layers import conv as conv_module
-from .common import PASSED, Unchanged, compare_arrays, fail, refuse_delegation, tolerance
+from .common import PASSED, Unchanged, compare_arrays, fail, name_slip, refuse_delegation
 
 #: (size, kernel, stride, padding) that check_conv_output_size tries
 L08_SIZE_CASES = ((28, 5, 1, 0), (28, 3, 1, 1), (28, 3, 2, 1), (7, 3, 2, 0), (14, 5, 1, 2),
@@ -39,29 +39,6 @@ L08_POOL_CASES = ((2, 3, 7, 6, 2, 2), (1, 2, 9, 7, 3, 2), (2, 1, 8, 9, 3, 3), (1
 # --------------------------------------------------------------------------------------
 # Shared helpers
 # --------------------------------------------------------------------------------------
-def _l08_same(got: object, alternative: np.ndarray | None) -> bool:
-    """``got`` is a finite array equal to ``alternative`` within its dtype's tolerance."""
-    if alternative is None or not isinstance(got, np.ndarray) or got.shape != alternative.shape:
-        return False
-    if not np.issubdtype(got.dtype, np.number) or not np.all(np.isfinite(got)):
-        return False
-    rtol, atol = tolerance(got, alternative)
-    return bool(np.allclose(got, alternative, rtol=rtol, atol=atol))
-
-
-def _l08_name_slip(got: object, expected: np.ndarray,
-                   slips: list[tuple[np.ndarray | None, str]], what: str) -> None:
-    """Fail with the message of the first slip whose wrong answer ``got`` is (when ``got``
-    is not right, and only slips that differ from the right answer on this input)."""
-    if _l08_same(got, expected):
-        return
-    for alternative, message in slips:
-        if (alternative is not None and alternative.shape == expected.shape
-                and not np.allclose(alternative, expected, rtol=1e-9, atol=1e-12)
-                and _l08_same(got, alternative)):
-            fail(f"{what} {message}")
-
-
 #: course_lib's own pieces an answer must not call: module, attribute name, what it is
 _L08_PIECES = ((naive, "conv2d_forward_naive", "course_lib.naive.conv2d_forward_naive"),
                (naive, "conv2d_backward_naive", "course_lib.naive.conv2d_backward_naive"),
@@ -175,7 +152,7 @@ def check_zero_pad(zero_pad: Callable[..., object]) -> None:
                   "mode='constant')."),
                  (np.roll(expected, (p, p), axis=(2, 3)), "puts the image off centre: it "
                   "belongs at [p:p + H, p:p + W].")]
-        _l08_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
@@ -230,7 +207,7 @@ def check_conv2d_forward(conv2d_forward: Callable[..., object]) -> None:
                  (no_bias, "forgets the bias b[f] of each filter."),
                  (per_channel, "uses only the first input channel: sum over every channel c "
                   "of the patch (the columns of im2col hold C * k * k values).")]
-        _l08_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
@@ -274,11 +251,11 @@ def check_conv2d_backward(conv2d_backward: Callable[..., object]) -> None:
                  f"dW has the shape of W, {W.shape}.")
         # = instead of +=: only the last window's share of each overlapped pixel survives
         overwrite = _l08_overwrite_dx(W, g, x.shape, s, p)
-        _l08_name_slip(dx, dx_e, [(overwrite, "keeps only one window's gradient for pixels "
+        name_slip(dx, dx_e, [(overwrite, "keeps only one window's gradient for pixels "
                                    "that several windows share: add (+=) each patch's "
                                    "gradient into dx, do not assign (=).")], f"{what}: dx")
         compare_arrays(dx, dx_e, f"{what}: dx")
-        _l08_name_slip(dW, dW_e, [(dW_e[:, :, ::-1, ::-1].copy(), "is flipped: dW[f, c, di, "
+        name_slip(dW, dW_e, [(dW_e[:, :, ::-1, ::-1].copy(), "is flipped: dW[f, c, di, "
                                    "dj] sums grad_out times the pixel di, dj into each window.")],
                        f"{what}: dW")
         compare_arrays(dW, dW_e, f"{what}: dW")
@@ -334,7 +311,7 @@ def check_maxpool2d_forward(maxpool2d_forward: Callable[..., object]) -> None:
         slips = [(average, "averages each window: a max-pool keeps its maximum."),
                  (short, f"uses windows of {k - 1} x {k - 1}: a window spans rows i * s to "
                   f"i * s + k (exclusive), k of them.")]
-        _l08_name_slip(got, expected, slips, what)
+        name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
 
