@@ -4,23 +4,14 @@ rejected with its own message."""
 import numpy as np
 import pytest
 
+from check_helpers import fails, passes
+
 from course_lib import checks
-from course_lib.checks import ExerciseError
 from course_lib.layers import BatchNorm, Dropout, Layer
 from course_lib.losses import SoftmaxCrossEntropyLoss
 from course_lib.model import Sequential
 from course_lib.optim import SGD
 from course_lib.train import fit
-
-
-def passes(capsys, check, *answers):
-    check(*answers)
-    assert capsys.readouterr().out.strip() == checks.PASSED
-
-
-def fails(check, *answers, match):
-    with pytest.raises(ExerciseError, match=match):
-        check(*answers)
 
 
 # --- check_l2_term ---------------------------------------------------------------------------

@@ -4,23 +4,14 @@ rejected with its own message, and an answer that calls course_lib's own piece i
 import numpy as np
 import pytest
 
+from check_helpers import fails, passes
+
 from course_lib import checks
-from course_lib.checks import ExerciseError
 from course_lib.checks.lesson09 import (_l09_bptt, _l09_lstm_backward, _l09_lstm_case,
                                         _l09_masked_nll, _l09_nll_case, _l09_rnn_sequence)
 from course_lib.layers import LSTM, RNN, Embedding
 from course_lib.losses import SequenceCrossEntropyLoss
 from course_lib.optim import clip_grad_norm
-
-
-def passes(capsys, check, *answers):
-    check(*answers)
-    assert capsys.readouterr().out.strip() == checks.PASSED
-
-
-def fails(check, *answers, match):
-    with pytest.raises(ExerciseError, match=match):
-        check(*answers)
 
 
 # --- embedding_backward ------------------------------------------------------------------
