@@ -506,6 +506,15 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def epoch_lines(seconds_per_epoch: dict) -> list[str]:
+    """The report's lines for one section's epochs: wall and CPU seconds of each contender."""
+    lines = []
+    for name, stats in seconds_per_epoch.items():
+        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
+        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    return lines
+
+
 def report(r: dict) -> str:
     mm32, mm64 = r["matmul"]["float32"], r["matmul"]["float64"]
     lines = [
@@ -529,9 +538,7 @@ def report(r: dict) -> str:
                                  "batch 64, SGD, float32")):
         m = r[key]
         lines += ["", f"{title}: one epoch of {m['images']:,} images"]
-        for name, stats in m["seconds_per_epoch"].items():
-            lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
-            lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+        lines += epoch_lines(m["seconds_per_epoch"])
         goal = GOALS[f"{key}_ratio"]
         lines.append(f"   course_lib / reference ({r['clock']} time): {m['ratio']:.2f}x  "
                      f"[goal <= {goal}x: {verdict(m['ratio'] <= goal)}]")
@@ -553,9 +560,7 @@ def report(r: dict) -> str:
     a = r["autograd"]
     lines += ["", f"5. Lesson 07: digits MLP 64-89-10 tanh, batch 32, float64, one epoch of "
                   f"{a['images']:,} images"]
-    for name, stats in a["seconds_per_epoch"].items():
-        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
-        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    lines += epoch_lines(a["seconds_per_epoch"])
     lines.append(f"   autograd / Sequential ({r['clock']} time): {a['ratio']:.2f}x  "
                  f"[goal <= {GOALS['autograd_ratio']}x: "
                  f"{verdict(a['ratio'] <= GOALS['autograd_ratio'])}]")
@@ -564,9 +569,7 @@ def report(r: dict) -> str:
         lines += ["", f"6. Character LSTM Embedding(27, 16) -> LSTM(16, 64) -> TimeDense(64, 27), "
                       f"SGD, float32: one epoch of {m['words']:,} words in {m['steps']} "
                       f"batches of 128"]
-        for name, stats in m["seconds_per_epoch"].items():
-            lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
-            lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+        lines += epoch_lines(m["seconds_per_epoch"])
         lines.append(f"   per training step ({r['clock']} time): " + ", ".join(
             f"{name} {ms:.2f} ms" for name, ms in m["ms_per_step"].items()))
         goal = GOALS["lstm_ratio"]
@@ -576,9 +579,7 @@ def report(r: dict) -> str:
     lines += ["", f"7. Lesson 10's transformer (D {TRANSFORMER['dim']}, {TRANSFORMER['heads']} "
                   f"heads, {TRANSFORMER['blocks']} blocks, batch {TRANSFORMER['batch']} words, "
                   f"float32, SGD): one epoch of {t['words']:,} words"]
-    for name, stats in t["seconds_per_epoch"].items():
-        lines.append(f"   {name:<38} wall {fmt(stats['wall'])}")
-        lines.append(f"   {'':<38} CPU  {fmt(stats['cpu'])}")
+    lines += epoch_lines(t["seconds_per_epoch"])
     goal = GOALS["transformer_ratio"]
     lines.append(f"   course_lib / reference ({r['clock']} time): {t['ratio']:.2f}x  "
                  f"[goal <= {goal}x: {verdict(t['ratio'] <= goal)}]")
