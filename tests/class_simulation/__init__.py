@@ -1,0 +1,1 @@
+"""A simulated class: the answers of tests/test_class_simulation.py, one module per lesson."""
