@@ -60,6 +60,7 @@ import html
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -121,6 +122,8 @@ def _same(exercises: list[Exercise], status: str, message: str) -> list[dict]:
 # --- the sandbox -------------------------------------------------------------------------------
 
 RUNNER = Path(__file__).resolve().parent / "grade_runner.py"
+#: what of the runner a student's code can reach (sys.stdout, the hooks), a module of its own
+EXPOSED = RUNNER.parent / "grade_exposed.py"
 #: the course's files a check needs: its code and data (never notebooks/, tests/, build/, ...)
 COURSE_PATHS = ("course_lib", "data")
 #: where the sandbox's throwaway working folder is (a tmpfs, gone with the sandbox)
@@ -156,10 +159,11 @@ def sandbox_command() -> list[str]:
     """bubblewrap's arguments: an empty root with read-only Python, the venv and the course code.
 
     Visible: /usr (and its /bin, /lib links), Python's install, the venv, the
-    course's ``course_lib/`` and ``data/`` and the runner script, all read-only;
-    a fresh /dev, /proc (of its own PID namespace) and a tmpfs /tmp, the only
-    writable place, thrown away with the sandbox. Not visible: the rest of the
-    repository (``notebooks/`` with the solutions, ``tests/``, ``build/``), the
+    course's ``course_lib/`` and ``data/`` and the runner's two scripts, all
+    read-only; a fresh /dev and a tmpfs /tmp, the only writable place, thrown
+    away with the sandbox. Not visible: /proc (through /proc/self/mem a process
+    can rewrite its own memory, checks and all), the rest of the repository
+    (``notebooks/`` with the solutions, ``tests/``, ``build/``), the
     submissions, the home folder, /etc. New namespaces for everything (user,
     PID, network: only its own loopback, IPC, UTS, cgroup); no capabilities;
     uid 65534; killed with its parent; a new session (no terminal injection).
@@ -176,12 +180,12 @@ def sandbox_command() -> list[str]:
         elif link.is_dir():
             command += _bind(link)
     paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.prefix),
-             Path(sys.executable).resolve().parent.parent, RUNNER}
+             Path(sys.executable).resolve().parent.parent, RUNNER, EXPOSED}
     paths |= {REPO / name for name in COURSE_PATHS}
     for path in sorted(paths, key=lambda p: len(p.parts)):
         if path.exists() and not any(parent in paths for parent in path.parents):
             command += _bind(path)
-    command += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME,
+    command += ["--dev", "/dev", "--tmpfs", "/tmp", "--dir", SANDBOX_HOME,
                 "--chdir", SANDBOX_HOME, "--unshare-all", "--unshare-user", "--uid", "65534",
                 "--gid", "65534", "--cap-drop", "ALL", "--die-with-parent", "--new-session",
                 "--hostname", "grading", "--clearenv", "--setenv", "HOME", SANDBOX_HOME,
@@ -335,9 +339,10 @@ def run_exercise(cells: list, checks: list, options: argparse.Namespace,
     ``killed`` (None, or why the process was stopped) and ``records``, how many
     verdict lines came back (the runner writes exactly one).
     """
+    nonce = secrets.token_hex(16)  # the verdict must carry it: the student's code never sees it
     job = {"cells": [{"id": c.id, "source": source} for c, source in cells],
            "checks": [{"id": c.id, "source": c.source} for c in checks],
-           "timeout": options.timeout}
+           "timeout": options.timeout, "nonce": nonce}
     read_end, write_end = os.pipe()
     fds = [write_end]
     command = [sys.executable, "-I", "-B", str(RUNNER), str(write_end)]
@@ -390,6 +395,13 @@ def run_exercise(cells: list, checks: list, options: argparse.Namespace,
             record = json.loads(lines[0])
         except ValueError:  # the student's bytes and the runner's verdict on one line
             record["tampered"] = "the verdict was garbled (something else wrote to its pipe)"
+        else:
+            if not isinstance(record, dict) or record.pop("nonce", None) != nonce:
+                record = {"cells": {}, "checks": {}, "tampered": "a verdict that is not the "
+                          "grader's was written to its pipe"}
+            elif process.returncode != 0 and killed is None:
+                record["tampered"] = (f"the process stopped with exit status "
+                                      f"{process.returncode} after its verdict")
     if killed is None and not lines:
         last = (stderr or b"").decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
         killed = (f"the process running it stopped (exit status {process.returncode}"

@@ -7,46 +7,61 @@ files), with the job as JSON on stdin::
     {"cells": [{"id": ..., "source": ...}, ...],   # the student's cells the answer needs,
                                                     # then the answer cell, in notebook order
      "checks": [{"id": ..., "source": ...}, ...],   # the instructor's check cells
-     "timeout": 600}                                # seconds per cell
+     "timeout": 600,                                # seconds per cell
+     "nonce": "..."}                                # a secret: the verdict carries it
 
 and writes ONE JSON line to the file descriptor given as its argument (a pipe
-that grade.py reads): each cell's stdout, stderr and error, and ``tampered``
-(``None``, or what was found changed). grade.py's ``classify`` turns that into
-a status.
+that grade.py reads): each cell's stdout, stderr and error, ``tampered``
+(``None``, or what was found changed) and the nonce. grade.py's ``classify``
+turns that into a status; a line without the nonce (the student's) or more
+than one line is tampering.
 
 Why a process per exercise: a check's verdict must not depend on anything the
-student's code can replace. So numpy, course_lib and course_lib.checks are
-imported *before* any student code runs, and a fingerprint is taken of every
-loaded module (each global's identity, each Python function's code and
-defaults, each Python class's attributes). The fingerprint is compared after
-the student's cells, every time the student's code returns to the check (a
-profile hook), and after the check: any difference (``np.allclose`` replaced,
-``checks.common.compare_arrays.__code__`` swapped, ``builtins.len`` patched,
-a constant of the checks edited) makes the exercise ``fail`` with "tampering
-detected". An audit hook (PEP 578, which cannot be removed once added) blocks
-what would get around that: ctypes, the garbage collector's object lists,
-replacing the profile hook, starting processes or threads, sockets, killing
-processes; ``os._exit`` is taken away so that the student's code cannot
-write a verdict of its own and leave before the check.
+student's code can replace. Four walls, each tested in ``tests/test_grade.py``:
 
-One program other than the runner may set a profile function while grading:
-the checks' delegation tracer (``course_lib.checks.common.refuse_delegation``,
-which refuses answers that call course_lib's own implementation). The audit
-hook lets ``sys.setprofile`` through only when the frame calling it runs one of
-the code objects of the pristine ``course_lib/checks/common.py`` (taken by
-identity before any student code runs: a code object cannot be forged, and
-``compile`` under a course file's name and ``code.__new__`` are refused) with
-that module's own globals, and only while those globals are as fingerprinted.
-The tracer chains to the profile function installed before it (the runner's
-``boundary``) and puts it back when it leaves, so the tamper check keeps
-running under it; after each check cell, the runner's hook must be the one
-installed again, or the run counts as tampered.
+1. **A fingerprint.** numpy, course_lib and course_lib.checks are imported
+   *before* any student code runs, and every loaded module is fingerprinted
+   (each global's identity, each Python function's code and defaults, each
+   course, NumPy and builtins class's attributes). It is compared after the
+   student's cells, by the profile hook each time the student's code returns
+   to other code and each time the checks' code calls anything, and after the
+   check: any difference (``np.allclose`` replaced, ``compare_arrays.__code__``
+   swapped, ``builtins.len`` patched) makes the exercise ``fail`` with
+   "tampering detected".
+2. **An audit hook** (PEP 578; it cannot be removed) refuses, whoever asks:
+   ctypes, the garbage collector's object lists, ``sys.settrace``, a second
+   audit hook, forging code objects (``code.__new__``, ``marshal.loads``,
+   ``compile`` under a course file's name), changing a course function's code,
+   processes, threads, sockets and signals to other processes; and
+   ``sys.setprofile`` from anything but this runner and the pristine checks
+   (their delegation tracer). While any of the student's code is on the stack,
+   it refuses every way to a frame object (``sys._getframe``, a traceback's
+   ``tb_frame``, a generator's ``gi_frame``, ...); otherwise it lets only this
+   runner and ``course_lib.checks.common`` (its pristine code objects, with
+   their own globals) take frames, so a student's callable handed to the
+   check's code cannot fetch one either. Frames are how one would reach this
+   runner's state; signal handlers get one too, so ``signal.signal`` is taken
+   away (SIGALRM is this runner's).
+3. **Nothing of the runner within reach.** The objects a student's code can
+   touch (``sys.stdout``, the SIGALRM handler, the profile hook,
+   ``get_ipython``) come from ``grade_exposed.py``, a module that holds
+   nothing the verdict depends on. The profile hook is a bound method of a
+   generator whose state lives in its own frame; ``sys.modules["__main__"]``
+   is the student's namespace, not this module. The verdict depends only on
+   what this runner sees itself: whether a check cell raised (an open
+   exercise raises while grading, see ``common.GRADING``), the fingerprint,
+   the hook still installed and alive.
+4. **The nonce.** The verdict line carries a secret read from stdin before
+   any student code ran; ``os._exit`` and ``os.abort`` are taken away; grade.py
+   accepts one line with the nonce from a process that exited normally.
 """
 
 from __future__ import annotations
 
+import _signal
 import builtins
 import importlib
+import importlib.util
 import io
 import json
 import operator
@@ -54,66 +69,55 @@ import os
 import pkgutil
 import signal
 import sys
+import sysconfig
 import traceback
 import types
 
 # This module's own builtins: a private copy, so that a student's `builtins.len = ...` does not
 # change how the runner compares fingerprints and writes its verdict.
 __builtins__ = dict(vars(builtins))
-FunctionType, ModuleType, IS = types.FunctionType, types.ModuleType, operator.is_
+FunctionType, ModuleType, MethodType, IS = (types.FunctionType, types.ModuleType,
+                                            types.MethodType, operator.is_)
 
+RUNNER_FILE = os.path.abspath(__file__)
+EXPOSED_FILE = os.path.join(os.path.dirname(RUNNER_FILE), "grade_exposed.py")
 STUDENT = "<student cell "  # the file name of the student's code (compile), to tell its frames
 CHECK = "<check cell "
 IMPORTLIB = "<frozen importlib"
 MISSING = object()
 
-#: audit events the student's code may not raise: each is an attempt to get around the checks
+#: audit events refused whoever raises them (outside a library's own import), and counted as
+#: tampering: each gets around the fingerprint or reaches into the interpreter
 TAMPER_EVENTS = ("ctypes.", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
-                 "sys.setprofile", "sys.settrace", "sys._current_frames", "code.__new__")
+                 "sys._current_frames", "sys.settrace", "code.__new__", "marshal.load",
+                 "sys.addaudithook")
 #: audit events refused without calling it tampering: processes, threads, network, signals
 BLOCKED_EVENTS = ("os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn",
                   "os.system", "subprocess.Popen", "_thread.start_new_thread", "os.kill",
                   "os.killpg", "signal.pthread_kill", "socket.connect", "socket.bind",
                   "socket.sendto", "socket.sendmsg", "os.setuid", "os.chroot")
+#: audit events that hand out a frame (or a generator's code, to forge one with)
+FRAME_EVENTS = ("sys._getframe", "sys._getframemodulename")
+FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "gi_code", "cr_code",
+                    "ag_code"}
+#: modules the student's code may not import (a library's own import of them is fine)
+REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi")
 #: modules not fingerprinted: they change by design while code runs
 VOLATILE_MODULES = {"sys", "linecache", "warnings", "tokenize", "codecs",
-                    "encodings", "abc", "_abc", "threading", "random", "typing"}
+                    "encodings", "abc", "_abc", "threading", "random", "typing", "__main__"}
 #: the packages whose classes' attributes are fingerprinted too (others, e.g. tqdm, set class
 #: attributes as they run)
-CLASSES_WATCHED = ("course_lib", "numpy", "builtins")
+CLASSES_WATCHED = ("course_lib", "numpy", "builtins", "grade_exposed")
 #: module globals that change by design
 VOLATILE_NAMES = {"__warningregistry__", "_", "__", "___", "__loader__", "__spec__",
                   "__cached__", "__builtins__"}
-
-
-class CellTimeout(BaseException):
-    """A cell ran past its time (raised by SIGALRM; a BaseException so ``except Exception``
-    in the student's code does not swallow it)."""
-
-
-class Capture(io.TextIOBase):
-    """sys.stdout / sys.stderr for the whole run (one object, so their identity never changes):
-    it writes into the buffer of the cell running now."""
-
-    def __init__(self):
-        self.buffer_ = io.StringIO()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, text) -> int:
-        text = str(text)
-        if self.buffer_.tell() < 2_000_000:  # an output flood is cut, not kept
-            self.buffer_.write(text)
-        return len(text)
-
-    def take(self) -> str:
-        text, self.buffer_ = self.buffer_.getvalue(), io.StringIO()
-        return text
-
-
 #: course_lib modules not imported up front: slow (scikit-learn, matplotlib) and not used by checks
 NOT_PRELOADED = {"course_lib.data", "course_lib.plots"}
+
+
+class SandboxRefusal(RuntimeError, PermissionError):
+    """What the audit hook raises. A RuntimeError too, because a refused ``sys.addaudithook``
+    is only refused when the hook raises a RuntimeError."""
 
 
 def import_course() -> types.ModuleType:
@@ -128,10 +132,20 @@ def import_course() -> types.ModuleType:
     return importlib.import_module("course_lib.checks")
 
 
+def import_exposed() -> types.ModuleType:
+    """``grade_exposed.py``, registered as a module (so that it is fingerprinted too)."""
+    spec = importlib.util.spec_from_file_location("grade_exposed", EXPOSED_FILE)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["grade_exposed"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def trusted_prefixes() -> tuple[str, ...]:
-    """Where the code of Python, the course's packages and the checks lives."""
+    """Where the code of Python, the course's packages, the checks and this runner lives."""
     import course_lib
-    return (sys.base_prefix, sys.prefix, os.path.dirname(course_lib.__file__), CHECK, "<frozen ")
+    return (sys.base_prefix, sys.prefix, os.path.dirname(course_lib.__file__), CHECK, "<frozen ",
+            RUNNER_FILE, EXPOSED_FILE)
 
 
 def _code_of(value) -> tuple:
@@ -139,7 +153,7 @@ def _code_of(value) -> tuple:
     return (value.__code__, value.__defaults__, value.__kwdefaults__)
 
 
-def fingerprint(names=None) -> dict:
+def fingerprint() -> dict:
     """``{module name: (module, its globals, {name: code of function}, {class: its dict})}``.
 
     Holding the objects themselves (not their ids) keeps an id from being reused.
@@ -147,8 +161,6 @@ def fingerprint(names=None) -> dict:
     snap = {}
     for name, module in list(sys.modules.items()):
         if module is None or name.split(".")[0] in VOLATILE_MODULES:
-            continue
-        if names is not None and name not in names:
             continue
         space = getattr(module, "__dict__", None)
         if not isinstance(space, dict):
@@ -171,11 +183,11 @@ def _same(a, b) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
-def changes(snap: dict) -> list[str]:
+def changes(snap: dict, modules: dict) -> list[str]:
     """What differs from the fingerprint ``snap`` (empty when nothing does)."""
     found = []
     for name, (module, space, functions, classes) in snap.items():
-        if sys.modules.get(name, module) is not module:
+        if modules.get(name, module) is not module:
             found.append(f"sys.modules[{name!r}] was replaced")
             continue
         now = module.__dict__
@@ -198,7 +210,7 @@ def changes(snap: dict) -> list[str]:
                 if attr not in ("__doc__",) and current.get(attr, MISSING) is not value:
                     found.append(f"{name}.{key}.{attr} was replaced or deleted")
             for attr in current.keys() - members.keys():
-                if not attr.startswith("_abc_") and attr != "__slotnames__":
+                if not attr.startswith("_abc_") and attr not in ("__slotnames__", "_one"):
                     found.append(f"{name}.{key}.{attr} was added")
             for attr, code in codes.items():
                 if not _same(_code_of(members[attr]), code):
@@ -223,7 +235,7 @@ def unchanged(view: list[tuple[dict, int, tuple]]) -> bool:
                for now, size, values in view)
 
 
-def repair(snap: dict) -> None:
+def repair(snap: dict, modules: dict) -> None:
     """Put every fingerprinted module back as it was (before writing the verdict of a tampered
     run with json and friends)."""
     for module, space, functions, _ in snap.values():
@@ -236,17 +248,20 @@ def repair(snap: dict) -> None:
             function = space[key]
             function.__code__, function.__defaults__ = code, defaults
             function.__kwdefaults__ = kwdefaults
-    sys.modules.update({name: module for name, (module, _, _, _) in snap.items()})
+    modules.update({name: module for name, (module, _, _, _) in snap.items()})
 
 
 def codes_of(module: types.ModuleType) -> set:
-    """Every code object of ``module``'s own functions (nested ones and their wrapped originals
-    too), by identity."""
+    """Every code object of ``module``'s own functions and classes (nested ones and their
+    wrapped originals too), by identity."""
     found, todo = set(), []
     for value in vars(module).values():
-        while isinstance(value, FunctionType):
-            todo.append(value.__code__)
-            value = getattr(value, "__wrapped__", None)
+        members = vars(value).values() if isinstance(value, type) else (value,)
+        for member in members:
+            member = getattr(member, "__func__", member)  # static and class methods
+            while isinstance(member, FunctionType):
+                todo.append(member.__code__)
+                member = getattr(member, "__wrapped__", None)
     while todo:
         code = todo.pop()
         if code.co_filename == module.__file__ and code not in found:
@@ -264,98 +279,116 @@ def _error(err: BaseException) -> dict:
             "traceback": "".join(keep)[-4000:]}
 
 
-def is_student(code, trusted: tuple[str, ...]) -> bool:
-    """Whether ``code`` is the student's: anything not from Python, the packages or the check."""
-    return not code.co_filename.startswith(trusted)
+def student_on_stack(frame, trusted: tuple[str, ...]) -> bool:
+    """Whether any frame from ``frame`` down runs the student's code (any code not from
+    Python, the packages, the checks or this runner: the student's cells, what they
+    compiled or exec'd)."""
+    while frame is not None:
+        if not frame.f_code.co_filename.startswith(trusted):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def library_import(frame, libraries: tuple[str, ...]) -> bool:
+    """Whether ``frame`` runs a library module's own code while it is imported (the events it
+    raises, threadpoolctl's ctypes, enum's frames, are the library's, not the student's)."""
+    while frame is not None and frame.f_code.co_filename.startswith(IMPORTLIB):
+        frame = frame.f_back
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith(IMPORTLIB):
+            return True
+        if not name.startswith(libraries):
+            return False
+        frame = frame.f_back
+    return False
+
+
+def pristine_caller(frame, stdlib: str, pristine: dict) -> bool:
+    """Whether the first frame from ``frame`` down that is not Python's standard library
+    (traceback, contextlib, ...) runs one of the ``pristine`` code objects with that code's own
+    module globals: this runner or the checks' common module, not a forged copy."""
+    while frame is not None and frame.f_code.co_filename.startswith(stdlib):
+        frame = frame.f_back
+    return frame is not None and pristine.get(frame.f_code, MISSING) is frame.f_globals
+
+
+def watch(view: list, snap: dict, modules: dict, tamper: list, trusted: tuple[str, ...],
+          checked: tuple[str, ...]):
+    """The profile hook's logic and state, as a generator: its state is in its own frame,
+    which the student's code cannot reach (``gi_frame`` is refused).
+
+    Each event ``(frame, event, arg)`` sent in: when the student's code returns to other
+    code, when the checks' code calls a Python function, and when it calls a C function
+    (``checked`` are the file names of the checks' code), the modules must be as
+    fingerprinted. A difference is recorded in ``tamper``; the check runs on, and the
+    verdict is ``fail``.
+    """
+    while True:
+        frame, event, arg = yield
+        code = frame.f_code
+        if event == "return":
+            back = frame.f_back
+            if (back is None or code.co_filename.startswith(trusted)
+                    or not back.f_code.co_filename.startswith(trusted)):
+                continue
+        elif event not in ("call", "c_call") or not code.co_filename.startswith(checked):
+            continue
+        if unchanged(view):
+            continue
+        found = changes(snap, modules)
+        if found:
+            tamper.extend(found)
+        else:  # a submodule imported, a warning registered: the new state is the baseline
+            view[:] = [(now, len(now), tuple(now.values())) for now, _, _ in view]
 
 
 def main(argv: list[str]) -> None:
     out_fd = int(argv[0])
     write, exit_ = os.write, os._exit  # kept here: taken out of os and posix below
-    # kept here too: the student's code may set attributes of the sys module (or of this one)
-    _getframe, getprofile = sys._getframe, sys.getprofile
-    dumps = json.dumps
+    # kept here too: the student's code may set attributes of the sys module
+    getframe, getprofile, setprofile = sys._getframe, sys.getprofile, sys.setprofile
+    set_signal, alarm, dumps, modules = signal.signal, signal.alarm, json.dumps, sys.modules
     job = json.loads(sys.stdin.read())
     sys.stdin = io.StringIO()
+    nonce = job.pop("nonce", None)
+    exposed = import_exposed()
     checks = import_course()
-    stdout, stderr = Capture(), Capture()
+    common = modules["course_lib.checks.common"]
+    common.GRADING = True  # an open exercise's check raises (see common.exercise_check)
+    # the runner's frames (its refusals) are not the student's code, for the checks' messages
+    common._LIBRARIES = (*common._LIBRARIES, os.path.dirname(RUNNER_FILE))
+    stdout, stderr = exposed.Capture(), exposed.Capture()
+    take_out, take_err = stdout.take, stderr.take  # bound now: a patched Capture.take is moot
     sys.stdout = sys.stderr = None  # replaced below; keeps print() of imports away from the pipe
     sys.stdout, sys.stderr = stdout, stderr
+    set_signal(signal.SIGALRM, exposed.on_alarm)
     import posix
-    for module in (os, posix):
-        for name in ("_exit", "abort"):
+    # a signal handler is called with a frame: only the runner's SIGALRM handler may be set
+    for module, names in ((os, ("_exit", "abort")), (posix, ("_exit", "abort")),
+                          (signal, ("signal",)), (_signal, ("signal",))):
+        for name in names:
             if hasattr(module, name):
                 delattr(module, name)
 
-    record = {"cells": {}, "checks": {}, "tampered": None}
+    # the student's namespace is a module of its own, and `import __main__` gives it
+    student_main = ModuleType("__main__")
+    namespace = student_main.__dict__
+    namespace.update(__builtins__=builtins, get_ipython=exposed.NoIPython)
+    modules["__main__"] = student_main
 
-    def finish() -> None:
-        state["student"] = False
-        found = state["tamper"] + changes(snap)
-        if found:
-            record["tampered"] = "; ".join(found[:5])
-            repair(snap)  # json, str, ... as they were: the verdict is written by the originals
-        write(out_fd, (dumps(record) + "\n").encode())
-        exit_(0)
-
-    state = {"student": True, "tamper": []}
-
-    def library_import() -> bool:
-        """Whether a library's module is being imported (its module code runs): the events it
-        raises (threadpoolctl's ctypes, ...) are its own, not the student's."""
-        frame = _getframe(2)
-        while frame is not None and frame.f_code.co_filename.startswith(IMPORTLIB):
-            frame = frame.f_back
-        while frame is not None:
-            name = frame.f_code.co_filename
-            if name.startswith(IMPORTLIB):
-                return True
-            if not name.startswith(libraries):
-                return False
-            frame = frame.f_back
-        return False
-
-    def audit(event: str, args: tuple) -> None:
-        if not state["student"]:
-            return
-        if (event.startswith("ctypes.") or event == "import") and library_import():
-            return
-        if event == "sys.setprofile" and delegation_tracer(_getframe(1)):
-            return
-        if event.startswith(TAMPER_EVENTS):
-            state["tamper"].append(f"the audit event {event!r} (not allowed while grading)")
-            raise PermissionError(f"grading sandbox: {event} is not allowed")
-        if event == "compile" and len(args) > 1 and str(args[1]).startswith(trusted) \
-                and not sys._getframe(1).f_code.co_filename.startswith("<frozen importlib"):
-            state["tamper"].append(f"compiling code that claims to be {args[1]!r}")
-            raise PermissionError("grading sandbox: compile() with the name of a course file")
-        if event == "object.__setattr__" and args and (
-                id(args[0]) in protected or (
-                    (id(args[0]) in protected_functions
-                     or (isinstance(args[0], FunctionType) and args[0].__code__ in common_codes))
-                    and str(args[1]) in ("__code__", "__defaults__", "__kwdefaults__"))):
-            state["tamper"].append(f"setting {args[1]!r} of {args[0]!r}")
-            raise PermissionError("grading sandbox: changing the course's classes or the code "
-                                  "of a function is not allowed")
-        if event.startswith(BLOCKED_EVENTS):
-            raise PermissionError(f"grading sandbox: {event} is not allowed")
-        if event == "import" and args and str(args[0]).split(".")[0] in ("ctypes", "_ctypes",
-                                                                          "cffi", "posix"):
-            state["tamper"].append(f"importing {args[0]!r}")
-            raise PermissionError(f"grading sandbox: importing {args[0]} is not allowed")
-
-    def on_alarm(signum, frame):
-        raise CellTimeout(f"cell did not finish within {job['timeout']} s")
-
-    signal.signal(signal.SIGALRM, on_alarm)
+    record = {"cells": {}, "checks": {}, "tampered": None, "nonce": nonce}
+    tamper: list[str] = []
     trusted = trusted_prefixes()
     libraries = trusted[:3]  # Python's and the venv's files, course_lib's
+    stdlib = sysconfig.get_paths()["stdlib"]
+    checked = (os.path.dirname(common.__file__), CHECK)
     snap = fingerprint()
-    watched = {name for name in snap if name.split(".")[0] in ("course_lib", "numpy", "builtins",
-                                                              "math", "operator", "functools",
-                                                              "contextlib", "io", "os")}
-    watched_snap = {name: snap[name] for name in watched}
-    view = quick_view(watched_snap)
+    watched = {name: snap[name] for name in snap
+               if name.split(".")[0] in ("course_lib", "numpy", "builtins", "math", "operator",
+                                         "functools", "contextlib", "io", "os", "grade_exposed")}
+    view = quick_view(watched)
     protected = {
         id(value) for _, space, _, _ in snap.values() for value in space.values()
         if isinstance(value, type)}
@@ -364,90 +397,155 @@ def main(argv: list[str]) -> None:
         if isinstance(value, FunctionType)} | {
         id(value) for _, _, _, classes in snap.values() for members, _ in classes.values()
         for value in members.values() if isinstance(value, FunctionType)}
-    common = sys.modules["course_lib.checks.common"]
+    runner_globals = main.__globals__
     common_codes = codes_of(common)
-    common_snap = {common.__name__: snap[common.__name__]}
+    #: code objects allowed to take frames and set the profile hook, each with its own globals
+    pristine = {code: runner_globals for code in codes_of_file(runner_globals)}
+    pristine.update({code: common.__dict__ for code in common_codes})
+    busy = [False]
+    last_pyc = [""]  # the compiled file importlib opened last: what its marshal.loads reads
 
-    def delegation_tracer(frame) -> bool:
-        """Whether ``frame`` is the pristine checks' delegation tracer (see the docstring)."""
-        return (frame.f_code in common_codes and frame.f_globals is common.__dict__
-                and not changes(common_snap))
+    def refuse(what: str, *, tampering: bool) -> None:
+        if tampering:
+            tamper.append(what)
+        raise SandboxRefusal(f"grading sandbox: {what} is not allowed")
+
+    def course_file(path: object) -> bool:
+        """Whether ``path`` really lies in Python's, the venv's or course_lib's folders."""
+        return os.path.realpath(str(path)).startswith(libraries)
+
+    def audit(event: str, args: tuple) -> None:
+        if busy[0]:  # the hook's own frame walks raise events too
+            return
+        if event == "open":
+            if isinstance(args[0], str) and args[0].endswith(".pyc"):
+                last_pyc[0] = args[0]
+            return
+        frame_attribute = event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES
+        if not (frame_attribute or event.startswith(FRAME_EVENTS) or event in (
+                "sys.setprofile", "compile", "import", "object.__setattr__")
+                or event.startswith(TAMPER_EVENTS) or event.startswith(BLOCKED_EVENTS)):
+            return
+        busy[0] = True
+        try:
+            decide(event, args, frame_attribute, getframe(1))
+        finally:
+            busy[0] = False
+
+    def decide(event: str, args: tuple, frame_attribute: bool, frame) -> None:
+        if frame.f_globals is runner_globals:
+            return  # this runner's own doing (repair, its tracebacks)
+        by_importlib = frame.f_code.co_filename.startswith(IMPORTLIB)
+        # Code objects carry the file name that tells the student's frames from the course's:
+        # only Python's import system may make them, and only from the course's own files.
+        if event.startswith("marshal.load"):
+            if not (by_importlib and course_file(last_pyc[0])):
+                refuse("loading code objects (marshal) outside the course's files",
+                       tampering=True)
+            return
+        if event == "compile":
+            if (len(args) > 1 and str(args[1]).startswith(trusted)
+                    and not (by_importlib and course_file(args[1]))):
+                refuse(f"compiling code that claims to be {args[1]!r}", tampering=True)
+            return
+        if event == "import" and len(args) > 1 and args[1] is not None:
+            if not course_file(args[1]):  # a compiled extension module: native code
+                refuse(f"loading the compiled module {args[1]!r}", tampering=True)
+        if library_import(frame, libraries):
+            return  # a library module's own code while it is imported (enum's frames, ...)
+        if event == "sys.setprofile":
+            if not (pristine_caller(frame, stdlib, pristine)
+                    and not student_on_stack(frame, trusted)):
+                refuse("setting the profile hook (sys.setprofile)", tampering=True)
+            return
+        if event.startswith(TAMPER_EVENTS):
+            refuse(f"the audit event {event!r}", tampering=True)
+        if event.startswith(BLOCKED_EVENTS):
+            refuse(event, tampering=False)
+        if frame_attribute or event.startswith(FRAME_EVENTS):
+            what = args[1] if frame_attribute else event
+            if student_on_stack(frame, trusted):
+                refuse(f"taking a frame ({what}) in an answer", tampering=False)
+            if not pristine_caller(frame, stdlib, pristine):
+                refuse(f"taking a frame ({what}) from code the student handed over",
+                       tampering=False)
+            return
+        if event == "import":
+            if args and str(args[0]).split(".")[0] in REFUSED_IMPORTS:
+                refuse(f"importing {args[0]!r}", tampering=True)
+            return
+        if event == "object.__setattr__" and args and (
+                id(args[0]) in protected or (
+                    (id(args[0]) in protected_functions
+                     or (isinstance(args[0], FunctionType) and args[0].__code__ in common_codes))
+                    and str(args[1]) in ("__code__", "__defaults__", "__kwdefaults__"))):
+            refuse(f"setting {args[1]!r} of {args[0]!r} (the course's classes and functions)",
+                   tampering=True)
 
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}
+    watcher = watch(view, watched, modules, tamper, trusted, checked)
+    next(watcher)
+    hook = MethodType(exposed.profile_hook, watcher)
     sys.addaudithook(audit)
 
-    def tampered() -> bool:
-        found = state["tamper"] + changes(snap)
+    def finish() -> None:
+        found = tamper + changes(snap, modules)
         if found:
-            record["tampered"] = "; ".join(found[:5])
-        return bool(found)
+            record["tampered"] = "; ".join(dict.fromkeys(found[:5]))
+            repair(snap, modules)  # json, str, ... as they were: the verdict is written by the originals
+        write(out_fd, (dumps(record) + "\n").encode())
+        exit_(0)
 
-    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoIPython}
     for cell in job["cells"]:
         result = {"stdout": "", "stderr": "", "error": None}
         record["cells"][cell["id"]] = result
-        signal.alarm(int(job["timeout"]))
+        alarm(int(job["timeout"]))
         try:
             exec(compile(cell["source"], f"{STUDENT}{cell['id']}>", "exec"), namespace)
         except BaseException as err:  # noqa: BLE001 the student's errors are reported, not raised
             result["error"] = _error(err)
         finally:
-            signal.alarm(0)
-            result["stdout"], result["stderr"] = stdout.take(), stderr.take()
-    if tampered():
+            alarm(0)
+            result["stdout"], result["stderr"] = take_out(), take_err()
+    if tamper or changes(snap, modules):
         finish()
 
-    def boundary(frame, event, arg):
-        """Each time the student's code returns to the check's, the check's world is as it was."""
-        if (event == "return" and frame.f_back is not None and is_student(frame.f_code, trusted)
-                and not is_student(frame.f_back.f_code, trusted)):
-            if not unchanged(view):
-                found = changes(watched_snap)
-                if found:
-                    state["tamper"].extend(found)
-                    state["student"] = False  # Python unsets the hook that raises: let it
-                    raise PermissionError("grading: tampering detected")
-                # a submodule imported, a warning registered: the new state is the baseline
-                view[:] = [(now, len(now), tuple(now.values())) for now, _, _ in view]
-
-    namespace["checks"] = checks  # the pristine package, whatever the student named `checks`
+    # the check cells run in a namespace of their own: the student's code, called by a check,
+    # cannot rebind `checks` (or anything else) under the check cell's feet
+    check_namespace = dict(namespace, checks=checks)
     for cell in job["checks"]:
         result = {"stdout": "", "stderr": "", "error": None}
         record["checks"][cell["id"]] = result
-        code = check_code[cell["id"]]
-        signal.alarm(int(job["timeout"]))
-        state["student"] = False
-        sys.setprofile(boundary)
-        state["student"] = True
+        alarm(int(job["timeout"]))
+        setprofile(hook)
         try:
-            exec(code, namespace)
+            exec(check_code[cell["id"]], check_namespace)
         except BaseException as err:  # noqa: BLE001
             result["error"] = _error(err)
         finally:
-            state["student"] = False
-            if getprofile() is not boundary and not result["error"]:
-                state["tamper"].append("the grader's profile hook was replaced or removed")
-            sys.setprofile(None)
-            signal.alarm(0)
-            state["student"] = True
-            result["stdout"], result["stderr"] = stdout.take(), stderr.take()
-        if tampered() or result["error"]:
+            installed = getprofile()
+            setprofile(None)
+            alarm(0)
+            if installed is not hook or watcher.gi_frame is None:
+                tamper.append("the grader's profile hook was replaced, removed or stopped")
+            result["stdout"], result["stderr"] = take_out(), take_err()
+        if tamper or changes(snap, modules) or result["error"]:
             break
     finish()
 
 
-class _NoIPython:
-    """``get_ipython()`` for cells with %magics (IPython turns them into calls): does nothing."""
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: None
-
-    def __new__(cls):  # get_ipython() returns the one instance
-        if not hasattr(cls, "_one"):
-            cls._one = object.__new__(cls)
-        return cls._one
+def codes_of_file(space: dict) -> set:
+    """Every code object of the functions defined in the module whose globals are ``space``."""
+    found, todo = set(), [value.__code__ for value in space.values()
+                          if isinstance(value, FunctionType) and value.__globals__ is space]
+    while todo:
+        code = todo.pop()
+        if code not in found:
+            found.add(code)
+            todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return found
 
 
 if __name__ == "__main__":

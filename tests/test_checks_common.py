@@ -214,3 +214,21 @@ def test_require_still_raises_for_an_open_exercise_through_a_wrapped_check():
 def test_ready_refuses_a_requirement_that_is_not_a_tuple():
     with pytest.raises(TypeError, match="tuple"):
         common.ready("exercise 1", _ok)
+
+
+class _Agree(np.ndarray):
+    """An array type that answers every NumPy function and ufunc in its own favour."""
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return np.zeros(np.shape(inputs[0]), dtype=bool)
+
+
+def test_compare_arrays_compares_plain_arrays_not_the_answers_own_type():
+    expected = np.arange(6.0).reshape(2, 3)
+    wrong = (expected * 1.01).view(_Agree)
+    with pytest.raises(checks.ExerciseError, match="1.01 times the expected value"):
+        common.compare_arrays(wrong, expected, "out")
+    common.compare_arrays(expected.copy().view(_Agree), expected, "out")  # right: passes

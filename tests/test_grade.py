@@ -382,7 +382,7 @@ print(os.getcwd(), os.getuid())
     lines = result.stdout.splitlines()
     assert set(eval(lines[0])) <= {"course_lib", "data", "scripts", ".venv"}, lines[0]
     assert "notebooks" not in lines[0] and "tests" not in lines[0] and "build" not in lines[0]
-    assert eval(lines[1]) == ["grade_runner.py"]
+    assert sorted(eval(lines[1])) == ["grade_exposed.py", "grade_runner.py"]
     assert lines[2] == "False False False"  # the submissions, /etc, /home: not there
     assert lines[3:6] == ["30", "30", "30"]  # EROFS: read-only file system
     assert lines[6] == "/tmp/work 65534"
@@ -496,6 +496,13 @@ def _run_runner(source: str) -> dict:
     return json.loads(ran.stdout.splitlines()[-1])
 
 
+def _gets_through(record: dict) -> bool:
+    """Whether grade.py would grade this runner record ``pass``."""
+    answer_error = record["cells"]["answer"]["error"]
+    status, _ = grade.classify(answer_error, record["checks"].get("check"), "check")
+    return not record["tampered"] and status == "pass"
+
+
 @pytest.mark.parametrize("slip", ["", " * 1.01"])
 def test_a_delegation_check_passes_a_right_answer_under_the_grader(slip):
     record = _run_runner(SIGMOID.format(slip=slip))
@@ -505,6 +512,7 @@ def test_a_delegation_check_passes_a_right_answer_under_the_grader(slip):
         assert "1.01 times" in check["error"]["evalue"]
     else:
         assert check["error"] is None and "All checks passed" in check["stdout"]
+        assert _gets_through(record)
 
 
 @pytest.mark.parametrize("attack", sorted(UNDER_TRACER))
@@ -514,12 +522,136 @@ def test_the_delegation_tracer_and_the_tamper_check_work_together(attack):
     slip = "" if attack == "delegates" else " * 1.01"
     record = _run_runner(SIGMOID.format(slip=slip) + UNDER_TRACER[attack] + "\n")
     check = record["checks"]["check"]
-    assert "All checks passed" not in check["stdout"]
+    assert not _gets_through(record), record
     if attack == "delegates":
         assert record["tampered"] is None
         assert "calls course_lib's course_lib.layers.core.Sigmoid" in check["error"]["evalue"]
+    elif attack in ("forged_tracer", "stale_tracer"):  # they need a frame: refused
+        errors = [record["cells"]["answer"]["error"], check["error"]]
+        assert any("taking a frame" in (e or {}).get("evalue", "") for e in errors), record
     else:
         assert record["tampered"], record
+
+
+#: appended to a wrong Sigmoid answer (x 1.01): ways to reach the grader's own state or to
+#: fool the check without patching a module; none may get the answer a pass
+ESCAPES = {
+    # the runner's functions, through every object of the runner a student's code can touch
+    "runner_globals": "import sys, __main__\n"
+                      "for space in (vars(__main__), type(sys.stdout).write.__globals__):\n"
+                      "    space.update(changes=lambda *a: [], unchanged=lambda *a: True,\n"
+                      "                 _error=lambda err: None)\n"
+                      "def forward(self, x):\n    print('All checks passed')\n"
+                      "    return _forward(self, x)\n"
+                      "MySigmoid.forward = forward",
+    # the profile hook's state: a generator, whose frame is out of reach; stopping it is seen
+    "hook_state": "import sys, numpy\n"
+                  "def forward(self, x):\n"
+                  "    hook = sys.getprofile()\n"
+                  "    while getattr(hook, '__self__', None) is None:  # the checks' tracer\n"
+                  "        hook = hook.__defaults__[0]\n"
+                  "    try:\n        hook.__self__.gi_frame.f_locals['tamper'].clear()\n"
+                  "    except PermissionError as err:\n        print('refused:', err)\n"
+                  "    hook.__self__.close()\n"
+                  "    numpy.allclose = lambda *a, **k: True\n"
+                  "    return _forward(self, x)\n"
+                  "MySigmoid.forward = forward",
+    # frames lead to the runner's locals: every way to one is refused
+    "frame_getframe": "import sys\n"
+                      "def forward(self, x):\n"
+                      "    try:\n        frame = sys._getframe()\n"
+                      "        while frame.f_back is not None:\n            frame = frame.f_back\n"
+                      "        frame.f_locals['tamper'].append('x')\n"
+                      "    except PermissionError as err:\n        print('refused:', err)\n"
+                      "    return _forward(self, x)\n"
+                      "MySigmoid.forward = forward",
+    "frame_traceback": "def forward(self, x):\n"
+                       "    try:\n        raise ValueError\n"
+                       "    except ValueError as err:\n"
+                       "        try:\n            err.__traceback__.tb_frame\n"
+                       "        except PermissionError as refusal:\n"
+                       "            print('refused:', refusal)\n"
+                       "    return _forward(self, x)\n"
+                       "MySigmoid.forward = forward",
+    "frame_generator": "def forward(self, x):\n"
+                       "    def walk():\n        yield me.gi_frame.f_back\n"
+                       "    me = walk()\n"
+                       "    try:\n        next(me)\n"
+                       "    except PermissionError as err:\n        print('refused:', err)\n"
+                       "    return _forward(self, x)\n"
+                       "MySigmoid.forward = forward",
+    # a frame through a C function the check's own code calls: __init__ = partial(...)
+    "frame_laundered": "import functools, sys\n"
+                       "MySigmoid.__init__ = functools.partial(sys._getframe, 0)",
+    "setprofile_laundered": "import functools, sys\n"
+                            "MySigmoid.__init__ = functools.partial(sys.setprofile, None)",
+    "patch_laundered": "import functools, numpy\n"
+                       "MySigmoid.__init__ = functools.partial(setattr, numpy, 'allclose', "
+                       "lambda *a, **k: True)",
+    # a second audit hook would see every frame the checks take
+    "audit_hook": "import sys\nframes = []\n"
+                  "sys.addaudithook(lambda event, args: frames.append(args))",
+    # a signal handler is called with the interrupted frame
+    "signal_handler": "import signal\n"
+                      "try:\n    signal.signal(signal.SIGUSR1, lambda number, frame: None)\n"
+                      "except AttributeError as err:\n    print('refused:', err)",
+    # the answer's own array type decides NumPy's comparisons
+    "array_protocol": "import numpy as np\n"
+                      "class Agree(np.ndarray):\n"
+                      "    def __array_function__(self, func, types, args, kwargs):\n"
+                      "        return True\n"
+                      "    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):\n"
+                      "        return np.zeros(np.shape(inputs[0]), dtype=bool)\n"
+                      "def forward(self, x):\n    return _forward(self, x).view(Agree)\n"
+                      "MySigmoid.forward = forward",
+    # an open exercise prints its message; hide it, print the pass line instead
+    "open_then_pass": "import sys\n"
+                      "type(sys.stdout).take = lambda self: 'All checks passed\\n'\n"
+                      "def forward(self, x):\n"
+                      "    raise NotImplementedError('Your turn: write forward')\n"
+                      "MySigmoid.forward = forward",
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ESCAPES))
+def test_the_graders_own_state_is_out_of_reach(attack):
+    record = _run_runner(SIGMOID.format(slip=" * 1.01") + ESCAPES[attack] + "\n")
+    assert not _gets_through(record), record
+    printed = (record["cells"]["answer"]["stdout"]
+               + record["checks"].get("check", {}).get("stdout", ""))
+    if attack.startswith("frame_") and attack != "frame_laundered":
+        assert "refused: grading sandbox: taking a frame" in printed, record
+    if attack in ("hook_state", "setprofile_laundered", "patch_laundered", "audit_hook",
+                  "open_then_pass", "runner_globals"):
+        assert record["tampered"], record
+    if attack == "signal_handler":
+        assert "has no attribute 'signal'" in printed
+
+
+def test_code_objects_and_native_code_from_outside_the_course_are_refused(tmp_path):
+    """Frames are told apart by their code's file name: a compiled module (.pyc) could claim a
+    course file's name, and native code (an extension module) could do anything."""
+    import importlib._bootstrap_external as external
+    import traceback
+
+    code = compile("import sys\nFRAME = sys._getframe()", "forged", "exec")
+    code = code.replace(co_filename=traceback.__file__)  # claims to be Python's own file
+    (tmp_path / "forged.pyc").write_bytes(external._code_to_timestamp_pyc(code))
+    extension = next(Path(sys.base_prefix).glob("lib/python3*/lib-dynload/_decimal*.so"))
+    shutil.copy(extension, tmp_path / extension.name)
+    attack = (f"import importlib.util, sys\nsys.path.insert(0, {str(tmp_path)!r})\n"
+              f"for load in (lambda: __import__('forged'),\n"
+              f"             lambda: importlib.util.module_from_spec(\n"
+              f"                 importlib.util.spec_from_file_location(\n"
+              f"                     '_decimal', {str(tmp_path / extension.name)!r}))):\n"
+              f"    try:\n        load()\n"
+              f"    except (PermissionError, ImportError) as err:\n"
+              f"        print('refused:', err)\n")
+    record = _run_runner(SIGMOID.format(slip=" * 1.01") + attack)
+    assert not _gets_through(record)
+    printed = record["cells"]["answer"]["stdout"]
+    assert printed.count("refused: grading sandbox") == 2, record
+    assert "marshal" in record["tampered"] and "compiled module" in record["tampered"], record
 
 
 # --- a class with hostile students --------------------------------------------------------------
@@ -531,6 +663,7 @@ HOSTILE = {
     "h_course_files": "open({repo!r} + '/course_lib/__init__.py', 'a').write('x = 1\\n')\n",
     "h_notebooks": "open({repo!r} + '/notebooks/00_getting_started.ipynb', 'a').write('junk')",
     "h_grades": "open({out!r} + '/grades.csv', 'w').write('student\\nh_grades,1')",
+    "h_proc_mem": "print('LEAK', open('/proc/self/mem', 'rb'))",
     "h_network": "import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=3)",
     "h_network_raw": ("import _socket\ns = _socket.socket()\ns.settimeout(3)\n"
                       "s.connect(('127.0.0.1', {port}))"),
@@ -555,6 +688,10 @@ TAMPERING = {
     "t_builtins": "import builtins\nbuiltins.isinstance = lambda *a: True",
     "t_verdict": "import os, sys\nos.write(int(sys.argv[-1]), b'{{\"cells\": {{}}, \"checks\": "
                  "{{}}, \"tampered\": null}}\\n')",
+    # a verdict of one's own, then the process killed before the runner writes its own
+    "t_verdict_kill": "import os, sys, signal\nos.write(int(sys.argv[-1]), b'{{\"cells\": {{}}, "
+                      "\"checks\": {{}}, \"tampered\": null, \"nonce\": null}}\\n')\n"
+                      "signal.raise_signal(signal.SIGKILL)",
     # a patch put in place while the check calls the answer, and taken back after
     "t_restore": "import numpy\n_real = numpy.allclose\n"
                  "def prepare_images(images, _r=_real):\n"

@@ -163,6 +163,9 @@ def compare_arrays(got: object, expected: np.ndarray, what: str, *, rtol: float 
         fail(f"{what} should be a NumPy array of shape {expected.shape}, got "
              f"{type(got).__name__}" + (" (did the function forget to return?)."
                                         if got is None else "."))
+    # a plain ndarray from here on: a subclass's own __array_ufunc__, __array_function__ or
+    # shape must not decide the comparison
+    got = np.asarray(got)
     if got.shape != expected.shape:
         hint = ""
         if got.shape == expected.shape[::-1] and got.ndim == 2:
@@ -222,6 +225,10 @@ class Unchanged:
 OPEN = "Not answered yet"
 #: how the student version's answer cells start (scripts/make_student.py writes this line)
 YOUR_TURN = "Your turn"
+#: True while ``scripts/grade_runner.py`` grades: a check of an open exercise then raises the
+#: answer's NotImplementedError instead of printing :data:`OPEN`, so that the verdict never
+#: depends on what was printed (a student's code can write to stdout)
+GRADING = False
 
 #: a requirement of a cell that builds on exercises: (exercise, its check, the answer, ...)
 Requirement = tuple
@@ -331,6 +338,8 @@ def exercise_check(check: Callable[..., None]) -> Callable[..., None]:
         except NotImplementedError as err:
             answer = _answer_name(args, kwargs)
             if is_open(err):
+                if GRADING:
+                    raise
                 print(open_message(answer, err))
                 return None
             where = _raised_in(err)
