@@ -22,7 +22,8 @@ student's code can replace. Four walls, each tested in ``tests/test_grade.py``:
 1. **A fingerprint.** numpy, course_lib and course_lib.checks are imported
    *before* any student code runs, and every loaded module is fingerprinted
    (each global's identity, each Python function's code and defaults, each
-   course, NumPy and builtins class's attributes). It is compared after the
+   course, NumPy and builtins class's attributes, the content of the course's
+   tables and arrays). It is compared after the
    student's cells, by the profile hook each time the student's code returns
    to other code and each time the checks' code calls anything, and after the
    check: any difference (``np.allclose`` replaced, ``compare_arrays.__code__``
@@ -52,8 +53,10 @@ student's code can replace. Four walls, each tested in ``tests/test_grade.py``:
    exercise raises while grading, see ``common.GRADING``), the fingerprint,
    the hook still installed and alive.
 4. **The nonce.** The verdict line carries a secret read from stdin before
-   any student code ran; ``os._exit`` and ``os.abort`` are taken away; grade.py
-   accepts one line with the nonce from a process that exited normally.
+   any student code ran, and is written by this module's own JSON writer (the
+   json module's insides could be the student's); ``os._exit`` and
+   ``os.abort`` are taken away; grade.py accepts one line with the nonce from a
+   process that exited normally.
 """
 
 from __future__ import annotations
@@ -220,6 +223,66 @@ def changes(snap: dict, modules: dict) -> list[str]:
     return found
 
 
+def _is_array(value) -> bool:
+    kind = type(value)
+    return kind.__name__ == "ndarray" and kind.__module__ == "numpy"
+
+
+def constants(snap: dict) -> list[tuple]:
+    """What course_lib's tables and arrays hold (the checks' cases, tolerances, reference
+    inputs), for :func:`constants_changed`: a student's code that changes one in place
+    (``common.TOLERANCES[8] = (1, 1)``) leaves the module's globals as they were.
+
+    One entry per list, dict or array held by a course module or class, or nested in one:
+    ``(name, container, its items' identities)``, or ``(name, array, its bytes)``.
+    """
+    entries, seen = [], set()
+
+    def visit(label: str, value, depth: int) -> None:
+        if id(value) in seen or depth > 5:
+            return
+        kind = type(value)
+        if kind is list or kind is tuple:
+            seen.add(id(value))
+            if kind is list:
+                entries.append((label, value, tuple(value)))
+            for item in value:
+                visit(f"{label}[...]", item, depth + 1)
+        elif kind is dict:
+            seen.add(id(value))
+            entries.append((label, value, tuple(value.keys()) + tuple(value.values())))
+            for item in value.values():
+                visit(f"{label}[...]", item, depth + 1)
+        elif _is_array(value):
+            seen.add(id(value))
+            entries.append((label, value, value.tobytes()))
+
+    for name, (_, space, _, classes) in snap.items():
+        if name.split(".")[0] == "course_lib":
+            for key, value in space.items():
+                visit(f"{name}.{key}", value, 0)
+            for cls, (members, _) in classes.items():
+                for key, value in members.items():
+                    visit(f"{name}.{cls}.{key}", value, 0)
+    return entries
+
+
+def constants_changed(entries: list[tuple]) -> list[str]:
+    """The tables and arrays of :func:`constants` no longer as they were (fast: C compares)."""
+    changed = []
+    for label, value, held in entries:
+        if _is_array(value):
+            same = value.tobytes() == held
+        elif type(value) is dict:
+            same = len(value) * 2 == len(held) and all(map(
+                IS, (*value.keys(), *value.values()), held))
+        else:
+            same = len(value) == len(held) and all(map(IS, value, held))
+        if not same:
+            changed.append(f"{label} was changed in place")
+    return changed
+
+
 def quick_view(snap: dict) -> list[tuple[dict, int, tuple]]:
     """For :func:`unchanged`: each module's globals dict, its size and its values in order."""
     return [(module.__dict__, len(space), tuple(space.values()))
@@ -235,20 +298,26 @@ def unchanged(view: list[tuple[dict, int, tuple]]) -> bool:
                for now, size, values in view)
 
 
-def repair(snap: dict, modules: dict) -> None:
-    """Put every fingerprinted module back as it was (before writing the verdict of a tampered
-    run with json and friends)."""
-    for module, space, functions, _ in snap.values():
-        now = module.__dict__
-        for key in [key for key in now if key not in space
-                    and not isinstance(now[key], ModuleType)]:
-            del now[key]
-        now.update(space)
-        for key, (code, defaults, kwdefaults) in functions.items():
-            function = space[key]
-            function.__code__, function.__defaults__ = code, defaults
-            function.__kwdefaults__ = kwdefaults
-    modules.update({name: module for name, (module, _, _, _) in snap.items()})
+#: JSON's escapes for a string's characters (str.translate: nothing a student could replace)
+JSON_ESCAPES = {**{code: f"\\u{code:04x}" for code in range(32)},
+                ord('"'): '\\"', ord("\\"): "\\\\"}
+
+
+def to_json(value) -> str:
+    """The verdict (dicts, lists, text, None) as JSON, written without the json module: a
+    student's code may have changed that module's insides, and must not get to see the
+    verdict (the encoder is handed the whole record)."""
+    kind = type(value)
+    if value is None:
+        return "null"
+    if issubclass(kind, str):
+        return '"' + str.__str__(value).translate(JSON_ESCAPES) + '"'
+    if kind is dict:
+        return "{" + ", ".join(to_json(str(key)) + ": " + to_json(item)
+                               for key, item in value.items()) + "}"
+    if kind in (list, tuple):
+        return "[" + ", ".join(to_json(item) for item in value) + "]"
+    return '"(not text)"'
 
 
 def codes_of(module: types.ModuleType) -> set:
@@ -314,27 +383,29 @@ def pristine_caller(frame, stdlib: str, pristine: dict) -> bool:
     return frame is not None and pristine.get(frame.f_code, MISSING) is frame.f_globals
 
 
-def watch(view: list, snap: dict, modules: dict, tamper: list, trusted: tuple[str, ...],
-          checked: tuple[str, ...]):
+def watch(view: list, snap: dict, table: list, modules: dict, tamper: list,
+          trusted: tuple[str, ...], checked: set[int]):
     """The profile hook's logic and state, as a generator: its state is in its own frame,
     which the student's code cannot reach (``gi_frame`` is refused).
 
     Each event ``(frame, event, arg)`` sent in: when the student's code returns to other
     code, when the checks' code calls a Python function, and when it calls a C function
-    (``checked`` are the file names of the checks' code), the modules must be as
-    fingerprinted. A difference is recorded in ``tamper``; the check runs on, and the
-    verdict is ``fail``.
+    (``checked``: the ids of the checks' modules' globals), the modules must be as
+    fingerprinted, and (except before a C function, to keep that cheap) the course's
+    tables and arrays as they were. A difference is recorded in ``tamper``; the check runs
+    on, and the verdict is ``fail``.
     """
     while True:
         frame, event, arg = yield
-        code = frame.f_code
         if event == "return":
             back = frame.f_back
-            if (back is None or code.co_filename.startswith(trusted)
+            if (back is None or frame.f_code.co_filename.startswith(trusted)
                     or not back.f_code.co_filename.startswith(trusted)):
                 continue
-        elif event not in ("call", "c_call") or not code.co_filename.startswith(checked):
-            continue
+        elif event not in ("call", "c_call") or id(frame.f_globals) not in checked:
+            continue  # (f_globals, unlike f_code, raises no audit event: cheap)
+        if event != "c_call":
+            tamper.extend(constants_changed(table))
         if unchanged(view):
             continue
         found = changes(snap, modules)
@@ -349,7 +420,7 @@ def main(argv: list[str]) -> None:
     write, exit_ = os.write, os._exit  # kept here: taken out of os and posix below
     # kept here too: the student's code may set attributes of the sys module
     getframe, getprofile, setprofile = sys._getframe, sys.getprofile, sys.setprofile
-    set_signal, alarm, dumps, modules = signal.signal, signal.alarm, json.dumps, sys.modules
+    set_signal, alarm, modules = signal.signal, signal.alarm, sys.modules
     job = json.loads(sys.stdin.read())
     sys.stdin = io.StringIO()
     nonce = job.pop("nonce", None)
@@ -383,12 +454,14 @@ def main(argv: list[str]) -> None:
     trusted = trusted_prefixes()
     libraries = trusted[:3]  # Python's and the venv's files, course_lib's
     stdlib = sysconfig.get_paths()["stdlib"]
-    checked = (os.path.dirname(common.__file__), CHECK)
+    checked = {id(module.__dict__) for name, module in modules.items()
+               if name.startswith("course_lib.checks")}
     snap = fingerprint()
     watched = {name: snap[name] for name in snap
                if name.split(".")[0] in ("course_lib", "numpy", "builtins", "math", "operator",
                                          "functools", "contextlib", "io", "os", "grade_exposed")}
     view = quick_view(watched)
+    table = constants(snap)
     protected = {
         id(value) for _, space, _, _ in snap.values() for value in space.values()
         if isinstance(value, type)}
@@ -415,6 +488,8 @@ def main(argv: list[str]) -> None:
         return os.path.realpath(str(path)).startswith(libraries)
 
     def audit(event: str, args: tuple) -> None:
+        if event == "object.__getattr__" and args[1] not in FRAME_ATTRIBUTES:
+            return  # the most frequent event by far (every frame.f_code): first, and fast
         if busy[0]:  # the hook's own frame walks raise events too
             return
         if event == "open":
@@ -434,7 +509,7 @@ def main(argv: list[str]) -> None:
 
     def decide(event: str, args: tuple, frame_attribute: bool, frame) -> None:
         if frame.f_globals is runner_globals:
-            return  # this runner's own doing (repair, its tracebacks)
+            return  # this runner's own doing (its tracebacks)
         by_importlib = frame.f_code.co_filename.startswith(IMPORTLIB)
         # Code objects carry the file name that tells the student's frames from the course's:
         # only Python's import system may make them, and only from the course's own files.
@@ -485,17 +560,16 @@ def main(argv: list[str]) -> None:
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}
-    watcher = watch(view, watched, modules, tamper, trusted, checked)
+    watcher = watch(view, watched, table, modules, tamper, trusted, checked)
     next(watcher)
     hook = MethodType(exposed.profile_hook, watcher)
     sys.addaudithook(audit)
 
     def finish() -> None:
-        found = tamper + changes(snap, modules)
+        found = tamper + changes(snap, modules) + constants_changed(table)
         if found:
-            record["tampered"] = "; ".join(dict.fromkeys(found[:5]))
-            repair(snap, modules)  # json, str, ... as they were: the verdict is written by the originals
-        write(out_fd, (dumps(record) + "\n").encode())
+            record["tampered"] = "; ".join(list(dict.fromkeys(found))[:5])
+        write(out_fd, (to_json(record) + "\n").encode())
         exit_(0)
 
     for cell in job["cells"]:
@@ -509,7 +583,7 @@ def main(argv: list[str]) -> None:
         finally:
             alarm(0)
             result["stdout"], result["stderr"] = take_out(), take_err()
-    if tamper or changes(snap, modules):
+    if tamper or changes(snap, modules) or constants_changed(table):
         finish()
 
     # the check cells run in a namespace of their own: the student's code, called by a check,
@@ -531,7 +605,7 @@ def main(argv: list[str]) -> None:
             if installed is not hook or watcher.gi_frame is None:
                 tamper.append("the grader's profile hook was replaced, removed or stopped")
             result["stdout"], result["stderr"] = take_out(), take_err()
-        if tamper or changes(snap, modules) or result["error"]:
+        if tamper or changes(snap, modules) or constants_changed(table) or result["error"]:
             break
     finish()
 

@@ -588,6 +588,12 @@ ESCAPES = {
     "patch_laundered": "import functools, numpy\n"
                        "MySigmoid.__init__ = functools.partial(setattr, numpy, 'allclose', "
                        "lambda *a, **k: True)",
+    # a check's own table changed in place (the module's globals stay the same objects)
+    "table_in_place": "from course_lib.checks import common\n"
+                      "common.TOLERANCES[8] = common.TOLERANCES[4] = (1.0, 1.0)",
+    "table_laundered": "import functools, operator\nfrom course_lib.checks import common\n"
+                       "MySigmoid.__init__ = functools.partial(operator.setitem, "
+                       "common.TOLERANCES, 8, (1.0, 1.0))",
     # a second audit hook would see every frame the checks take
     "audit_hook": "import sys\nframes = []\n"
                   "sys.addaudithook(lambda event, args: frames.append(args))",
@@ -622,7 +628,7 @@ def test_the_graders_own_state_is_out_of_reach(attack):
     if attack.startswith("frame_") and attack != "frame_laundered":
         assert "refused: grading sandbox: taking a frame" in printed, record
     if attack in ("hook_state", "setprofile_laundered", "patch_laundered", "audit_hook",
-                  "open_then_pass", "runner_globals"):
+                  "open_then_pass", "runner_globals", "table_in_place", "table_laundered"):
         assert record["tampered"], record
     if attack == "signal_handler":
         assert "has no attribute 'signal'" in printed
