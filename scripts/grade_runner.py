@@ -443,6 +443,7 @@ def main(argv: list[str]) -> None:
             if hasattr(module, name):
                 delattr(module, name)
 
+    runner_codes = codes_of(modules[__name__])  # before __main__ is the student's
     # the student's namespace is a module of its own, and `import __main__` gives it
     student_main = ModuleType("__main__")
     namespace = student_main.__dict__
@@ -473,7 +474,7 @@ def main(argv: list[str]) -> None:
     runner_globals = main.__globals__
     common_codes = codes_of(common)
     #: code objects allowed to take frames and set the profile hook, each with its own globals
-    pristine = {code: runner_globals for code in codes_of_file(runner_globals)}
+    pristine = {code: runner_globals for code in runner_codes}
     pristine.update({code: common.__dict__ for code in common_codes})
     busy = [False]
     last_pyc = [""]  # the compiled file importlib opened last: what its marshal.loads reads
@@ -608,18 +609,6 @@ def main(argv: list[str]) -> None:
         if tamper or changes(snap, modules) or constants_changed(table) or result["error"]:
             break
     finish()
-
-
-def codes_of_file(space: dict) -> set:
-    """Every code object of the functions defined in the module whose globals are ``space``."""
-    found, todo = set(), [value.__code__ for value in space.values()
-                          if isinstance(value, FunctionType) and value.__globals__ is space]
-    while todo:
-        code = todo.pop()
-        if code not in found:
-            found.add(code)
-            todo.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
-    return found
 
 
 if __name__ == "__main__":
