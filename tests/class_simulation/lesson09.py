@@ -108,7 +108,8 @@ ANSWERS = [
     # --- exercise 1: masked NLL -----------------------------------------------------------
     Answer("masked_nll", "log-softmax, take_along_axis, one-hot gradient", "correct",
            nll(GOOD_LOSS, GOOD_GRAD), NLL),
-    Answer("masked_nll", "the real positions picked with the mask, flat, log-softmax", "correct", """
+    Answer("masked_nll", "the real positions picked with the mask, flat, log-softmax",
+           "correct", """
 def masked_nll(logits, targets, mask):
     N, T, V = logits.shape
     flat = logits.reshape(-1, V).astype(np.float64)
@@ -254,7 +255,8 @@ def embedding_backward(grad_out, indices, num_embeddings):
     np.add.at(dW, indices, grad_out)
     return dW
 """, EMB, names=("num_embeddings",)),
-    Answer("embedding_backward", "batch summed before the lookup (first word's indices)", "wrong", """
+    Answer("embedding_backward", "batch summed before the lookup (first word's indices)",
+           "wrong", """
 def embedding_backward(grad_out, indices, num_embeddings):
     dW = np.zeros((num_embeddings, grad_out.shape[-1]))
     np.add.at(dW, indices[0], grad_out.sum(axis=0))

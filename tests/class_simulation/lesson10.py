@@ -339,7 +339,8 @@ def attention_backward(grad_out, q, k, v, weights):
 
     # --- exercise 4: LayerNorm's backward -------------------------------------------------
     Answer("layer_norm_backward", "the compact formula, sums over every other axis", "correct",
-           ln(LN_SUMS + """    dx = inv * (gx - gx.mean(-1, keepdims=True) - xh * (gx * xh).mean(-1, keepdims=True))
+           ln(LN_SUMS + """    dx = inv * (gx - gx.mean(-1, keepdims=True)
+                - xh * (gx * xh).mean(-1, keepdims=True))
     return dx, dgamma, dbeta
 """), LN),
     Answer("layer_norm_backward", "node by node through var and mean", "correct", """
@@ -385,7 +386,8 @@ def layer_norm_backward(grad_out, x, gamma, eps):
     dx = inv * (gx - gx.mean(-1, keepdims=True) - xh * (gx * xh).mean(-1, keepdims=True))
     return dx, dgamma, dbeta
 """), LN, names=("first axis only",)),
-    Answer("layer_norm_backward", "dbeta as a mean", "wrong", ln("""    dgamma = (grad_out * xh).reshape(-1, D).sum(axis=0)
+    Answer("layer_norm_backward", "dbeta as a mean", "wrong", ln("""
+    dgamma = (grad_out * xh).reshape(-1, D).sum(axis=0)
     dbeta = grad_out.reshape(-1, D).mean(axis=0)
     dx = inv * (gx - gx.mean(-1, keepdims=True) - xh * (gx * xh).mean(-1, keepdims=True))
     return dx, dgamma, dbeta
