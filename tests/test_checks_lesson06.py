@@ -530,3 +530,8 @@ def test_early_stopping_against_the_previous_epoch_is_named():
 ])
 def test_batchnorm_backward_more_slips(answer, match):
     fails(checks.check_batchnorm_backward, answer, match=match)
+
+
+def test_early_stopping_that_never_stops_is_named():
+    fails(checks.check_early_stopping, lambda losses, patience: (
+        int(np.argmin(losses)) + 1, len(losses)), match="never stops")

@@ -459,3 +459,18 @@ def test_vjps_through_course_libs_tensor_are_refused():
         return ta.grad, tb.grad
 
     fails(check_mul_div_vjp, mul_by_tensor, div_vjp, match="course_lib.autograd")
+
+
+def test_sum_vjp_raising_on_axis_none_or_keepdims_is_named():
+    def no_none(g, shape, axis, keepdims):
+        if not keepdims:
+            g = np.expand_dims(g, axis)
+        return np.broadcast_to(g, shape)
+
+    def expands_always(g, shape, axis, keepdims):
+        if axis is not None:
+            g = np.expand_dims(g, axis)
+        return np.broadcast_to(g, shape)
+
+    fails(check_sum_mean_vjp, no_none, mean_vjp, match="axis=None means every axis")
+    fails(check_sum_mean_vjp, expands_always, mean_vjp, match="already has the reduced axes")

@@ -345,3 +345,17 @@ def test_conv_backward_dW_from_the_unpadded_input_is_named():
 ])
 def test_maxpool_more_slips(answer, pattern):
     fails(checks.check_maxpool2d_forward, answer, pattern)
+
+
+def test_conv_backward_windows_without_the_stride_are_named():
+    def unstrided(x, W, g, stride, padding):
+        _, dW, db = conv_backward(x, W, g, stride, padding)
+        N, C, H, Wd = x.shape
+        k = W.shape[2]
+        dxp = np.zeros((N, C, H + 2 * padding, Wd + 2 * padding))
+        for i in range(g.shape[2]):
+            for j in range(g.shape[3]):
+                dxp[:, :, i:i + k, j:j + k] += np.einsum("nf,fckl->nckl", g[:, :, i, j], W)
+        return dxp[:, :, padding:padding + H, padding:padding + Wd], dW, db
+
+    fails(checks.check_conv2d_backward, unstrided, "without the stride")

@@ -444,3 +444,11 @@ def test_clip_more_slips(scale, match):
         return [g * scale(total, max_norm) for g in grads]
 
     fails(checks.check_clip_by_global_norm, answer, match=match)
+
+
+def test_rnn_step_backward_missing_transpose_is_named():
+    def no_transpose(dh, x, h_prev, h, Wx, Wh):
+        da = dh * (1 - h ** 2)
+        return da @ Wx, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+    fails(checks.check_rnn_step, step_forward, no_transpose, match="dx = da @ Wx.T")

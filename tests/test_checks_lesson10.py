@@ -479,3 +479,11 @@ def test_layer_slips_found_by_the_class():
 
 def _build(embed_dim, num_heads):
     return MultiHeadSelfAttention(embed_dim, num_heads, causal=True, rng=0)
+
+
+def test_attention_with_k_not_transposed_is_named():
+    def untransposed(q, k, v):
+        w = softmax(q @ k / np.sqrt(q.shape[-1]))
+        return w @ v, w
+
+    fails(checks.check_attention, untransposed, match="k transposed over its last two axes")

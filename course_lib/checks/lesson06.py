@@ -317,6 +317,9 @@ def _l06_early_slips(losses, patience: int) -> list[tuple[tuple[int, int], str]]
              (_l06_early_stop(losses, patience, late=-1),
               "stops one epoch early: `patience` epochs without improvement means "
               "epoch - best_epoch >= patience, not patience - 1."),
+             ((int(np.argmin(losses)) + 1, len(losses)),
+              "never stops: it returns the last epoch as stop_epoch whatever the patience. "
+              "Stop after the first epoch that is `patience` epochs past the best one."),
              (_l06_early_stop(losses, patience, previous=True),
               "compares each loss with the previous epoch's; an improvement is a loss "
               "below the best so far (keep best_loss, the lowest loss seen)."),

@@ -550,7 +550,20 @@ def check_sum_mean_vjp(sum_vjp, mean_vjp) -> None:
                                    ("mean_vjp", mean_vjp, np.broadcast_to(g_kept, shape) / count)):
             what = f"{name}(g, {shape}, axis={axis!r}, keepdims={keepdims})"
             inputs = Unchanged(g=g)
-            got = _call(fn, what, g, shape, axis, keepdims)
+            try:
+                got = fn(g, shape, axis, keepdims)
+            except NotImplementedError:
+                raise
+            except Exception as err:  # noqa: BLE001 - the student's code raised: name it
+                if axis is None:
+                    fail(f"{what} raised {type(err).__name__}: {err}. axis=None means every "
+                         f"axis was summed: g is one number, so spread it over the whole "
+                         f"input (np.broadcast_to(g, shape)); np.expand_dims(g, None) fails.")
+                if keepdims:
+                    fail(f"{what} raised {type(err).__name__}: {err}. With keepdims=True, g "
+                         f"already has the reduced axes (with size 1): broadcast it as it is, "
+                         f"without np.expand_dims.")
+                _raised(what, err)
             inputs.check(what)
             if isinstance(got, (np.generic, float, int)) and not isinstance(got, bool):
                 got = np.asarray(got)  # a scalar: g itself, not spread over the input

@@ -305,7 +305,13 @@ def check_conv2d_backward(conv2d_backward: Callable[..., object]) -> None:
         overwrite = _l08_overwrite_dx(W, g, x.shape, s, p)
         name_slip(dx, dx_e, [(overwrite, "keeps only one window's gradient for pixels "
                                    "that several windows share: add (+=) each patch's "
-                                   "gradient into dx, do not assign (=).")], f"{what}: dx")
+                                   "gradient into dx, do not assign (=)."),
+                             (_l08_overwrite_dx(W, g, x.shape, s, p, stride_in_dx=False)
+                              if s > 1 else None,
+                              f"puts window (i, j)'s gradient at rows i to i + k, without the "
+                              f"stride: the window started at i * {s} (rows i * s to "
+                              f"i * s + k) in the forward, so its gradient goes back there.")],
+                  f"{what}: dx")
         compare_arrays(dx, dx_e, f"{what}: dx")
         name_slip(dW, dW_e, [(dW_e[:, :, ::-1, ::-1].copy(), "is flipped: dW[f, c, di, "
                                    "dj] sums grad_out times the pixel di, dj into each window."),
@@ -324,8 +330,11 @@ def check_conv2d_backward(conv2d_backward: Callable[..., object]) -> None:
 
 
 def _l08_overwrite_dx(W: np.ndarray, g: np.ndarray, x_shape: tuple[int, ...], s: int,
-                      p: int) -> np.ndarray:
-    """dx when each window's gradient is assigned (=) instead of added: the last wins."""
+                      p: int, *, stride_in_dx: bool = True) -> np.ndarray:
+    """dx when each window's gradient is assigned (=) instead of added: the last wins.
+
+    With ``stride_in_dx=False``, the other slip: each window's gradient added (+=) at rows
+    i to i + k instead of i * s to i * s + k."""
     N, C, H, W_ = x_shape
     F, _, k, _ = W.shape
     Ho, Wo = g.shape[2:]
@@ -333,7 +342,10 @@ def _l08_overwrite_dx(W: np.ndarray, g: np.ndarray, x_shape: tuple[int, ...], s:
     patch_grads = np.einsum("nfij,fcab->nijcab", g, W)
     for i in range(Ho):
         for j in range(Wo):
-            dxp[:, :, i * s:i * s + k, j * s:j * s + k] = patch_grads[:, i, j]
+            if stride_in_dx:
+                dxp[:, :, i * s:i * s + k, j * s:j * s + k] = patch_grads[:, i, j]
+            else:
+                dxp[:, :, i:i + k, j:j + k] += patch_grads[:, i, j]
     return dxp[:, :, p:p + H, p:p + W_]
 
 

@@ -178,7 +178,15 @@ def check_rnn_step(rnn_step_forward, rnn_step_backward) -> None:
         dh = np.random.default_rng(seed + 10).standard_normal(h.shape).astype(dtype)
         inputs = Unchanged(dh=dh, x=x, h_prev=h_prev, h=h, Wx=Wx, Wh=Wh)
         what = f"rnn_step_backward(dh, x, h_prev, h, Wx, Wh) in {np.dtype(dtype).name}"
-        got = _tuple_of(rnn_step_backward(dh, x, h_prev, h, Wx, Wh), 5,
+        try:
+            result = rnn_step_backward(dh, x, h_prev, h, Wx, Wh)
+        except ValueError as err:
+            if "matmul" not in str(err) and "shapes" not in str(err):
+                raise
+            fail(f"{what} raised ValueError: {err}. A product's shapes do not fit: each "
+                 f"gradient needs the transpose of what the forward multiplied by, dx = da @ "
+                 f"Wx.T (N, H) @ (H, D), dh_prev = da @ Wh.T, dWx = x.T @ da (D, N) @ (N, H).")
+        got = _tuple_of(result, 5,
                         "dx, dh_prev, dWx, dWh, db", what)
         inputs.check(what)
         h64, dh64 = h.astype(np.float64), dh.astype(np.float64)

@@ -144,7 +144,15 @@ def check_attention(attention) -> None:
         what = (f"attention(q, k, v) with q, k of shape {q.shape} and v {v.shape} "
                 f"({np.dtype(dtype).name})")
         inputs = Unchanged(q=q, k=k, v=v)
-        out, weights = _pair(attention(q, k, v), what, "out, weights")
+        try:
+            result = attention(q, k, v)
+        except ValueError as err:
+            if "matmul" not in str(err) and "shapes" not in str(err):
+                raise
+            fail(f"{what} raised ValueError: {err}. q @ k does not fit: the scores are q k^T, "
+                 f"k transposed over its last two axes (np.swapaxes(k, -1, -2)), "
+                 f"(..., T, d) @ (..., d, T).")
+        out, weights = _pair(result, what, "out, weights")
         inputs.check(what)
         _finite(weights, f"{what}: weights")
         q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))

@@ -396,7 +396,7 @@ def early_stopping_epochs(val_losses, patience):
     Answer("early_stopping_epochs", "never stops: argmin and the last epoch", "wrong", """
 def early_stopping_epochs(val_losses, patience):
     return int(np.argmin(val_losses)) + 1, len(val_losses)
-""", EARLY, names=("patience",)),
+""", EARLY, names=("never stops",)),
 
     # --- exercise 4: batch norm's backward ------------------------------------------------
     Answer("batchnorm_backward", "compact formula with sums and 1/N", "correct", """

@@ -554,14 +554,14 @@ def sum_vjp(g, shape, axis, keepdims):
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)
 
-''' + GOOD_MEAN, SUMMEAN, names=("axis=none",)),
+''' + GOOD_MEAN, SUMMEAN, names=("every axis", "broadcast")),
     Answer("sum_mean_vjp", "keepdims ignored (axis put back twice)", "wrong", '''
 def sum_vjp(g, shape, axis, keepdims):
     if axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, shape)
 
-''' + GOOD_MEAN, SUMMEAN, names=("keepdims",)),
+''' + GOOD_MEAN, SUMMEAN, names=("already has", "without np.expand_dims")),
     Answer("sum_mean_vjp", "returns g in its own shape", "wrong", '''
 def sum_vjp(g, shape, axis, keepdims):
     return np.asarray(g) * 1.0

@@ -339,7 +339,7 @@ def conv2d_backward(x, W, grad_out, stride, padding):
                             xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k])
             dxp[:, :, i:i + k, j:j + k] += np.einsum("nf,fckl->nckl", g, W)
     return dxp[:, :, padding:padding + H, padding:padding + Wd], dW, grad_out.sum(axis=(0, 2, 3))
-"""), BWD, names=("stride",)),
+"""), BWD, names=("without the stride",)),
     Answer("conv2d_backward", "dW from the unpadded x", "wrong",
            conv_backward(BWD_HEAD + """    for i in range(Ho):
         for j in range(Wo):

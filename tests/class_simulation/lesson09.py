@@ -323,7 +323,7 @@ def rnn_step_backward(dh, x, h_prev, h, Wx, Wh):
     Answer("rnn_step", "dx without the transpose of Wx", "wrong", step_backward("""
     da = dh * (1 - h ** 2)
     return da @ Wx, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
-"""), STEP, names=("transpose",)),
+"""), STEP, names=("da @ Wx.T",)),
     Answer("rnn_step", "no slope of tanh at all", "wrong", step_backward("""
     return dh @ Wx.T, dh @ Wh.T, x.T @ dh, h_prev.T @ dh, dh.sum(axis=0)
 """), STEP, names=("slope of tanh",)),

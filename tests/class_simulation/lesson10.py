@@ -182,7 +182,7 @@ def attention(q, k, v):
            attention_answer("q @ np.swapaxes(k, -1, -2) / np.sqrt(d)", softmax_axis="-2"), ATT,
            names=("wrong axis",)),
     Answer("attention", "k not transposed", "wrong",
-           attention_answer("q @ k / np.sqrt(d)"), ATT, names=("transpose",)),
+           attention_answer("q @ k / np.sqrt(d)"), ATT, names=("k transposed",)),
     Answer("attention", "values mixed by the transposed weights", "wrong",
            attention_answer("q @ np.swapaxes(k, -1, -2) / np.sqrt(d)",
                             out="np.swapaxes(w, -1, -2) @ v"), ATT,
