@@ -535,3 +535,13 @@ def test_batchnorm_backward_more_slips(answer, match):
 def test_early_stopping_that_never_stops_is_named():
     fails(checks.check_early_stopping, lambda losses, patience: (
         int(np.argmin(losses)) + 1, len(losses)), match="never stops")
+
+
+def test_l2_gradient_read_off_sgd_is_refused():
+    def by_sgd(grad, param, weight_decay):
+        holder = Layer()
+        holder.params["p"], holder.grads["p"] = param.astype(np.float64), grad.astype(np.float64)
+        SGD(1.0, weight_decay=weight_decay).step(holder)
+        return (param - holder.params["p"]).astype(param.dtype)
+
+    fails(checks.check_l2_term, penalty_right, by_sgd, match="course_lib.*SGD")
