@@ -464,3 +464,84 @@ def test_dropout_without_super_init_is_named():
     with pytest.raises(checks.ExerciseError, match=r"no self.params and no self.grads.*"
                                                    r"super\(\).__init__\(\)"):
         checks.check_dropout(NoSuperInitDropout)
+
+
+# --- slips a simulated class found unnamed (tests/class_simulation/lesson06.py) ------------
+def penalty_global_mean(params, weight_decay):
+    flat = np.concatenate([p.ravel() for p in params])
+    return weight_decay / 2 * np.mean(flat ** 2)
+
+
+def fwd_eval_divided(self, x):
+    if not self.training:
+        self.mask = None
+        return x / (1 - self.p)
+    self.mask = (self.rng.random(x.shape) >= self.p) / (1 - self.p)
+    return x * self.mask
+
+
+def early_previous(val_losses, patience):
+    best_epoch, worse = 1, 0
+    for epoch in range(2, len(val_losses) + 1):
+        if val_losses[epoch - 1] < val_losses[epoch - 2]:
+            best_epoch, worse = epoch, 0
+        else:
+            worse += 1
+        if worse == patience:
+            return best_epoch, epoch
+    return best_epoch, len(val_losses)
+
+
+def bn_with(dx_of):
+    def answer(grad_out, x, gamma, eps):
+        inv = 1 / np.sqrt(x.var(0) + eps)
+        x_hat = (x - x.mean(0)) * inv
+        return dx_of(grad_out * gamma, x_hat, inv), (grad_out * x_hat).sum(0), grad_out.sum(0)
+    return answer
+
+
+def bn_eps_outside(grad_out, x, gamma, eps):
+    inv = 1 / (x.std(0) + eps)
+    x_hat = (x - x.mean(0)) * inv
+    g = grad_out * gamma
+    dx = inv * (g - g.mean(0) - x_hat * (g * x_hat).mean(0))
+    return dx, (grad_out * x_hat).sum(0), grad_out.sum(0)
+
+
+def test_l2_penalty_mean_over_every_entry_is_named():
+    fails(checks.check_l2_term, penalty_global_mean, gradient_right, match="over every entry")
+
+
+def test_dropout_evaluation_divided_by_keep_is_named():
+    fails(checks.check_dropout, variant(fwd_eval_divided), match="divides by 1 - p.*identity")
+
+
+def test_early_stopping_against_the_previous_epoch_is_named():
+    fails(checks.check_early_stopping, early_previous, match="previous epoch.*best so far")
+
+
+@pytest.mark.parametrize("answer, match", [
+    (bn_with(lambda g, xh, inv: inv * (len(g) * g - g.sum(0) - xh * (g * xh).sum(0))),
+     "N = 6 times too large"),
+    (bn_with(lambda g, xh, inv: inv * (g - g.mean(1, keepdims=True)
+                                       - xh * (g * xh).mean(1, keepdims=True))),
+     "over the features \\(axis=1\\)"),
+    (bn_eps_outside, "eps outside the square root"),
+])
+def test_batchnorm_backward_more_slips(answer, match):
+    fails(checks.check_batchnorm_backward, answer, match=match)
+
+
+def test_early_stopping_that_never_stops_is_named():
+    fails(checks.check_early_stopping, lambda losses, patience: (
+        int(np.argmin(losses)) + 1, len(losses)), match="never stops")
+
+
+def test_l2_gradient_read_off_sgd_is_refused():
+    def by_sgd(grad, param, weight_decay):
+        holder = Layer()
+        holder.params["p"], holder.grads["p"] = param.astype(np.float64), grad.astype(np.float64)
+        SGD(1.0, weight_decay=weight_decay).step(holder)
+        return (param - holder.params["p"]).astype(param.dtype)
+
+    fails(checks.check_l2_term, penalty_right, by_sgd, match="course_lib.*SGD")

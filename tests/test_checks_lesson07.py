@@ -371,3 +371,106 @@ def test_sum_mean_accept_correct_styles(capsys):
 ])
 def test_sum_mean_name_the_slips(s, m, match):
     fails(check_sum_mean_vjp, s, m, match=match)
+
+
+# --- slips a simulated class found (tests/class_simulation/lesson07.py) ----------------------
+
+def topo_bfs_reversed(root):
+    seen, queue, order = {id(root)}, [root], []
+    while queue:
+        node = queue.pop(0)
+        order.append(node)
+        for p in node.parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                queue.append(p)
+    return order[::-1]
+
+
+def test_topo_sort_breadth_first_reversed_is_refused():
+    fails(check_topo_sort, topo_bfs_reversed, match="before its parent")
+
+
+def parents_first(node):  # a helper of the student's own that hands the work to course_lib
+    return autograd.topological_order(node)
+
+
+def test_topo_sort_refuses_course_libs_through_a_helper():
+    fails(check_topo_sort, lambda root: parents_first(root), match="course_lib.*yourself")
+
+
+def unbroadcast_left_aligned(grad, shape):
+    for i, n in enumerate(shape):
+        if n == 1:
+            grad = grad.sum(axis=i, keepdims=True)
+    while grad.ndim > len(shape):
+        grad = grad.sum(axis=0)
+    return grad
+
+
+def test_unbroadcast_left_aligned_axes_are_named():
+    fails(check_unbroadcast, unbroadcast_left_aligned, match="line up from the right")
+
+
+def backward_no_root_grad(root):
+    for node in reversed(topo_recursive(root)):
+        if node.vjp is not None:
+            for parent, g in zip(node.parents, node.vjp(node.grad)):
+                g = unbroadcast_loop(np.asarray(g), parent.value.shape)
+                parent.grad = g if parent.grad is None else parent.grad + g
+
+
+def backward_forward_order_none(root):
+    root.grad = np.ones_like(root.value)
+    for node in topo_recursive(root):
+        if node.vjp is not None:
+            for parent, g in zip(node.parents, node.vjp(node.grad)):
+                parent.grad = g if parent.grad is None else parent.grad + g
+
+
+@pytest.mark.parametrize("answer, match", [
+    (backward_no_root_grad, "root.grad = np.ones_like"),
+    (backward_forward_order_none, "reverse topological order"),
+])
+def test_backward_none_gradients_are_named(answer, match):
+    fails(check_backward, answer, match=match)
+
+
+@pytest.mark.parametrize("mul, div, exp, log, match", [
+    (mul_vjp, lambda g, a, b: (g * a / b, -g * a / b ** 2), None, None, "the output, in grad_a"),
+    (None, None, exp_vjp, lambda g, x: g / (1 + x), "1 \\+ x"),
+])
+def test_vjp_slips_found_by_the_class(mul, div, exp, log, match):
+    if mul is not None:
+        fails(check_mul_div_vjp, mul, div, match=match)
+    else:
+        fails(check_exp_log_vjp, exp, log, match=match)
+
+
+def test_sum_vjp_returning_a_scalar_is_named():
+    fails(check_sum_mean_vjp, lambda g, shape, axis, keepdims: np.asarray(g) * 1.0, mean_vjp,
+          match="input's shape")
+
+
+def test_vjps_through_course_libs_tensor_are_refused():
+    def mul_by_tensor(g, a, b):
+        ta, tb = autograd.Tensor(a, requires_grad=True), autograd.Tensor(b, requires_grad=True)
+        (ta * tb * g).sum().backward()
+        return ta.grad, tb.grad
+
+    fails(check_mul_div_vjp, mul_by_tensor, div_vjp, match="course_lib.autograd")
+
+
+def test_sum_vjp_raising_on_axis_none_or_keepdims_is_named():
+    def no_none(g, shape, axis, keepdims):
+        if not keepdims:
+            g = np.expand_dims(g, axis)
+        return np.broadcast_to(g, shape)
+
+    def expands_always(g, shape, axis, keepdims):
+        if axis is not None:
+            g = np.expand_dims(g, axis)
+        return np.broadcast_to(g, shape)
+
+    fails(check_sum_mean_vjp, no_none, mean_vjp, match="axis=None means every axis")
+    fails(check_sum_mean_vjp, expands_always, mean_vjp, match="already has the reduced axes")

@@ -250,3 +250,112 @@ def test_course_lib_works_again_after_a_refused_answer():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     assert MaxPool2d(2).forward(x).ravel().tolist() == [5.0, 7.0, 13.0, 15.0]
     assert lib_output_size(28, 5) == 24
+
+
+# ---- slips a simulated class found unnamed (tests/class_simulation/lesson08.py) -------------
+@pytest.mark.parametrize("answer, pattern", [
+    (lambda n, k, s, p: (n + 2 * p - k + 1) // s, "inside the floor division"),
+    (lambda n, k, s, p: round((n + 2 * p - k) / s) + 1, "rounds to the nearest"),
+])
+def test_output_size_more_slips(answer, pattern):
+    fails(checks.check_conv_output_size, answer, pattern)
+
+
+def pad_top_left(x, p):
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    out[:, :, :H, :W] = x
+    return out
+
+
+def pad_minus_slice(x, p):
+    N, C, H, W = x.shape
+    out = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    out[:, :, p:-p, p:-p] = x
+    return out
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    (pad_top_left, "top-left corner"),
+    (pad_minus_slice, "p:-p is 0:0"),
+])
+def test_zero_pad_more_slips(answer, pattern):
+    fails(checks.check_zero_pad, answer, pattern)
+
+
+def conv_channels_last_columns(x, W, b, stride, padding):
+    N, F, k = x.shape[0], W.shape[0], W.shape[2]
+    xp = zero_pad(x, padding)
+    Ho, Wo = output_size(x.shape[2], k, stride, padding), output_size(x.shape[3], k, stride,
+                                                                      padding)
+    y = np.empty((N, F, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            patch = xp[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            y[:, :, i, j] = patch.transpose(0, 2, 3, 1).reshape(N, -1) @ W.reshape(F, -1).T + b
+    return y
+
+
+def conv_square_output(x, W, b, stride, padding):
+    y = conv_forward(x, W, b, stride, padding)
+    Ho = y.shape[2]
+    return np.pad(y, ((0, 0), (0, 0), (0, 0), (0, max(0, Ho - y.shape[3]))))[..., :Ho]
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    (conv_channels_last_columns, "\\(row, column, channel\\)"),
+    (conv_square_output, "as if the images were square"),
+])
+def test_conv_forward_more_slips(answer, pattern):
+    fails(checks.check_conv2d_forward, answer, pattern)
+
+
+def test_conv_backward_averages_over_the_images_are_named():
+    def db_mean(x, W, g, stride, padding):
+        dx, dW, db = conv_backward(x, W, g, stride, padding)
+        return dx, dW, db / x.shape[0]
+
+    def dW_mean(x, W, g, stride, padding):
+        dx, dW, db = conv_backward(x, W, g, stride, padding)
+        return dx, dW / x.shape[0], db
+
+    fails(checks.check_conv2d_backward, db_mean, "db averages over the 2 images")
+    fails(checks.check_conv2d_backward, dW_mean, "dW averages over the 2 images")
+
+
+def test_conv_backward_dW_from_the_unpadded_input_is_named():
+    def unpadded(x, W, g, stride, padding):
+        dx, _, db = conv_backward(x, W, g, stride, padding)
+        k = W.shape[2]
+        dW = np.zeros_like(W)
+        for i in range(g.shape[2]):
+            for j in range(g.shape[3]):
+                patch = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+                if patch.shape[2:] == (k, k):
+                    dW += np.einsum("nf,nckl->fckl", g[:, :, i, j], patch)
+        return dx, dW, db
+
+    fails(checks.check_conv2d_backward, unpadded, "without its padding")
+
+
+@pytest.mark.parametrize("answer, pattern", [
+    (lambda x, k, s: maxpool_loops(x, k, s)[:, :, :-1, :-1], "drops the last window"),
+    (lambda x, k, s: np.broadcast_to(maxpool_loops(x, k, s).max(axis=1, keepdims=True),
+                                     maxpool_loops(x, k, s).shape), "over the channels too"),
+])
+def test_maxpool_more_slips(answer, pattern):
+    fails(checks.check_maxpool2d_forward, answer, pattern)
+
+
+def test_conv_backward_windows_without_the_stride_are_named():
+    def unstrided(x, W, g, stride, padding):
+        _, dW, db = conv_backward(x, W, g, stride, padding)
+        N, C, H, Wd = x.shape
+        k = W.shape[2]
+        dxp = np.zeros((N, C, H + 2 * padding, Wd + 2 * padding))
+        for i in range(g.shape[2]):
+            for j in range(g.shape[3]):
+                dxp[:, :, i:i + k, j:j + k] += np.einsum("nf,fckl->nckl", g[:, :, i, j], W)
+        return dxp[:, :, padding:padding + H, padding:padding + Wd], dW, db
+
+    fails(checks.check_conv2d_backward, unstrided, "without the stride")

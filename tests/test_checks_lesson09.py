@@ -349,3 +349,106 @@ def test_masked_nll_reference_agrees_with_the_loss():
     ref_value, ref_grad = _l09_masked_nll(logits, targets, mask)
     assert value == pytest.approx(ref_value, rel=1e-12)
     np.testing.assert_allclose(loss.backward(), ref_grad, rtol=1e-10, atol=1e-14)
+
+
+# --- slips a simulated class found (tests/class_simulation/lesson09.py) ---------------------
+def test_bptt_in_float32_stored_in_float64_passes(capsys):
+    def float32_into_float64(grad_h, x, h, Wx, Wh):
+        N, T, H = h.shape
+        dx, dWx, dWh, db = np.zeros(x.shape), np.zeros(Wx.shape), np.zeros(Wh.shape), np.zeros(H)
+        dh_next = np.zeros((N, H), dtype=x.dtype)
+        for t in reversed(range(T)):
+            h_prev = h[:, t - 1] if t > 0 else np.zeros((N, H), dtype=x.dtype)
+            da = (grad_h[:, t] + dh_next) * (1 - h[:, t] ** 2)
+            dx[:, t] = da @ Wx.T
+            dWx += x[:, t].T @ da
+            dWh += h_prev.T @ da
+            db += da.sum(axis=0)
+            dh_next = da @ Wh.T
+        return dx, dWx, dWh, db
+
+    passes(capsys, checks.check_rnn_backward, float32_into_float64)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"forward": True}, "walks forward in time"),
+    ({"assign": True}, "keeps only one step's share"),
+])
+def test_rnn_backward_more_slips(kwargs, match):
+    fails(checks.check_rnn_backward, slip_bptt(**kwargs), match=match)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"c_slope": True}, "1 - c\\*\\*2"),
+    ({"o_slope": False}, "output gate's sigmoid slope"),
+    ({"g_slope_sigmoid": True}, "slope as a sigmoid's"),
+])
+def test_lstm_more_slips(kwargs, match):
+    fails(checks.check_lstm_step_backward, slip_lstm(**kwargs), match=match)
+
+
+def nll_slip(**kwargs):
+    return lambda logits, targets, mask: _l09_masked_nll(logits, targets, mask, **kwargs)
+
+
+def nll_log_of_softmax(logits, targets, mask):
+    z = logits - logits.max(axis=-1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    picked = np.take_along_axis(p, targets[..., None], axis=-1)[..., 0]
+    _, grad = _l09_masked_nll(logits, targets, mask)
+    return -(np.log(picked) * mask).sum() / mask.sum(), grad
+
+
+@pytest.mark.parametrize("answer, match", [
+    (nll_slip(axis=1), "over the time axis"),
+    (nll_slip(shift=True), "shifts the targets by one more step"),
+    (lambda lg, t, m: (nll_right(lg, t, m)[0], -nll_right(lg, t, m)[1]), "wrong sign"),
+    (lambda lg, t, m: (nll_right(lg, t, m)[0], nll_right(lg, t, m)[1] * m.sum()),
+     "not divided by mask.sum"),
+    (nll_log_of_softmax, "rather than log\\(softmax\\)"),
+])
+def test_masked_nll_more_slips(answer, match):
+    fails(checks.check_masked_nll, answer, match=match)
+
+
+def test_embedding_more_slips():
+    def rows_up_to_max(g, idx, V):
+        dW = np.zeros((idx.max() + 1, g.shape[-1]))
+        np.add.at(dW, idx, g)
+        return dW
+
+    def first_word(g, idx, V):
+        dW = np.zeros((V, g.shape[-1]))
+        np.add.at(dW, idx[0], g.sum(axis=0))
+        return dW
+
+    fails(checks.check_embedding_backward, rows_up_to_max, match="num_embeddings = 7 rows")
+    fails(checks.check_embedding_backward, first_word, match="before the lookup")
+
+
+def test_rnn_step_slope_of_tanh_again_is_named():
+    def again(dh, x, h_prev, h, Wx, Wh):
+        da = dh * (1 - np.tanh(h) ** 2)
+        return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+    fails(checks.check_rnn_step, step_forward, again, match="tanh of h again")
+
+
+@pytest.mark.parametrize("scale, match", [
+    (lambda total, m: min(1.0, m / total ** 2), "squared norm"),
+    (lambda total, m: total / m if total > m else 1.0, "upside down"),
+])
+def test_clip_more_slips(scale, match):
+    def answer(grads, max_norm):
+        total = np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        return [g * scale(total, max_norm) for g in grads]
+
+    fails(checks.check_clip_by_global_norm, answer, match=match)
+
+
+def test_rnn_step_backward_missing_transpose_is_named():
+    def no_transpose(dh, x, h_prev, h, Wx, Wh):
+        da = dh * (1 - h ** 2)
+        return da @ Wx, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(axis=0)
+
+    fails(checks.check_rnn_step, step_forward, no_transpose, match="dx = da @ Wx.T")

@@ -347,11 +347,143 @@ def test_layer_not_causal():
             self.q, self.k, self.v, self.w = q, k, v, w
             self.o = merge_right(w @ v)
             return self.o @ p["Wo"] + p["bo"]
-    fails(checks.check_self_attention_layer, NotCausal, match="forward.*is wrong")
+    fails(checks.check_self_attention_layer, NotCausal, match="forward.*is not causal")
 
 
 def test_layer_subclass_of_course_lib_refused():
     class Sub(MultiHeadSelfAttention):
         def __init__(self, embed_dim, num_heads, rng):
             super().__init__(embed_dim, num_heads, causal=True, rng=rng)
-    fails(checks.check_self_attention_layer, Sub, match="course_lib's MultiHeadSelfAttention")
+    fails(checks.check_self_attention_layer, Sub, match="course_lib's .*MultiHeadSelfAttention")
+
+
+# --- slips a simulated class found (tests/class_simulation/lesson10.py) ---------------------
+def attention_scaled_by_e(q, k, v):
+    w = softmax(q @ np.swapaxes(k, -1, -2) / np.sqrt(v.shape[-1]))
+    return w @ v, w
+
+
+def attention_unstable(q, k, v):
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    w = np.exp(s) / np.exp(s).sum(axis=-1, keepdims=True)
+    return w @ v, w
+
+
+def softmax_attention(q, k, v):  # a helper of the student's own around course_lib's function
+    return ref.scaled_dot_product_attention(q, k, v)
+
+
+@pytest.mark.parametrize("answer, match", [
+    (attention_scaled_by_e, "values' size e"),
+    (attention_unstable, "exp overflowed"),
+    (lambda q, k, v: softmax_attention(q, k, v), "course_lib"),
+])
+def test_attention_slips_found_by_the_class(answer, match):
+    with pytest.warns(RuntimeWarning) if answer is attention_unstable else _nothing():
+        fails(checks.check_attention, answer, match=match)
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_causal_mask_inverted_and_unscaled_are_named():
+    fails(checks.check_causal_attention, lambda T: np.triu(np.ones((T, T), dtype=bool), k=1),
+          masked_right, match="True where the position is hidden")
+
+    def unscaled(q, k, v, mask):
+        w = softmax(np.where(mask, q @ np.swapaxes(k, -1, -2), -np.inf))
+        return w @ v, w
+
+    fails(checks.check_causal_attention, mask_right, unscaled, match="does not scale")
+
+
+def test_attention_backward_slips_found_by_the_class():
+    def swapped(g, q, k, v, w):
+        _, dk, dv = backward_right(g, q, k, v, w)
+        return np.swapaxes(_ds(g, v, w, q), -1, -2) @ k, dk, dv
+
+    def wrong_axis(g, q, k, v, w):
+        da = g @ np.swapaxes(v, -1, -2)
+        ds = w * (da - (da * w).sum(-2, keepdims=True)) / np.sqrt(q.shape[-1])
+        return ds @ k, np.swapaxes(ds, -1, -2) @ q, np.swapaxes(w, -1, -2) @ g
+
+    fails(checks.check_attention_backward, swapped, match="uses dS\\^T where dQ needs dS")
+    fails(checks.check_attention_backward, wrong_axis, match="over the wrong axis")
+
+
+def _ds(g, v, w, q):
+    da = g @ np.swapaxes(v, -1, -2)
+    return w * (da - (da * w).sum(-1, keepdims=True)) / np.sqrt(q.shape[-1])
+
+
+def test_layer_norm_backward_slips_found_by_the_class():
+    def unbiased(g, x, gamma, eps):
+        D = x.shape[-1]
+        inv = 1 / np.sqrt(x.var(-1, ddof=1, keepdims=True) + eps)
+        xh = (x - x.mean(-1, keepdims=True)) * inv
+        gx = g * gamma
+        dx = inv * (gx - gx.mean(-1, keepdims=True) - xh * (gx * xh).mean(-1, keepdims=True))
+        return dx, (g * xh).reshape(-1, D).sum(0), g.reshape(-1, D).sum(0)
+
+    def dbeta_mean(g, x, gamma, eps):
+        dx, dgamma, _ = ln_right(g, x, gamma, eps)
+        return dx, dgamma, g.reshape(-1, x.shape[-1]).mean(0)
+
+    fails(checks.check_layer_norm_backward, unbiased, match="unbiased variance")
+    fails(checks.check_layer_norm_backward, dbeta_mean, match="dbeta is a mean")
+
+
+def test_split_heads_without_the_transpose_is_named():
+    fails(checks.check_heads, lambda x, h: x.reshape(*x.shape[:2], h, -1), merge_right,
+          match="move the heads axis before the positions")
+
+
+def test_layer_slips_found_by_the_class():
+    class WideScale(SelfAttentionRight):
+        def forward(self, x):
+            p = dict(self.params)
+            D, d = x.shape[-1], x.shape[-1] // self.h
+            self.params = {**p, "Wq": p["Wq"] * np.sqrt(d / D), "bq": p["bq"] * np.sqrt(d / D)}
+            try:
+                return super().forward(x)
+            finally:
+                self.params = p
+
+    class BiasPerPosition(SelfAttentionRight):
+        def backward(self, grad_out):
+            dx = super().backward(grad_out)
+            self.grads["bo"] = grad_out.sum(axis=0)
+            return dx
+
+    class Helper(Layer):
+        def __init__(self, embed_dim, num_heads, rng):
+            super().__init__()
+            self.inner = _build(embed_dim, num_heads)
+            self.params, self.grads = self.inner.params, self.inner.grads
+
+        def forward(self, x):
+            return self.inner.forward(x)
+
+        def backward(self, grad_out):
+            return self.inner.backward(grad_out)
+
+    fails(checks.check_self_attention_layer, WideScale, match="sqrt\\(D\\), the whole embedding")
+    fails(checks.check_self_attention_layer, BiasPerPosition, match="every axis but the last")
+    fails(checks.check_self_attention_layer, Helper, match="course_lib")
+
+
+def _build(embed_dim, num_heads):
+    return MultiHeadSelfAttention(embed_dim, num_heads, causal=True, rng=0)
+
+
+def test_attention_with_k_not_transposed_is_named():
+    def untransposed(q, k, v):
+        w = softmax(q @ k / np.sqrt(q.shape[-1]))
+        return w @ v, w
+
+    fails(checks.check_attention, untransposed, match="k transposed over its last two axes")

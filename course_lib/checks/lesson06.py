@@ -73,7 +73,9 @@ def _l06_check_penalty(l2_penalty) -> None:
                  (weight_decay / 2 * sum(float(np.sum(np.abs(p))) for p in p64),
                   "sums |theta| (that is the L1 penalty); L2 sums theta**2."),
                  (weight_decay / 2 * sum(float(np.mean(p * p)) for p in p64),
-                  "averages the squares of each array; the penalty sums them.")]
+                  "averages the squares of each array; the penalty sums them."),
+                 (weight_decay / 2 * squares / sum(p.size for p in p64),
+                  "averages the squares over every entry (a mean); the penalty sums them.")]
         for wrong, message in slips:
             if np.isclose(value, wrong, rtol=1e-4) and not np.isclose(wrong, expected, rtol=1e-4):
                 fail(f"{what} is {value:.6g}: it {message}")
@@ -112,6 +114,7 @@ def _l06_check_gradient(l2_gradient) -> None:
         compare_arrays(got, expected, what)
 
 
+@no_delegation("course_lib.optim.SGD", "course_lib.optim.SGDW")
 def check_l2_term(l2_penalty, l2_gradient) -> None:
     """Check ``l2_penalty(params, weight_decay)`` and ``l2_gradient(grad, param, weight_decay)``.
 
@@ -254,6 +257,9 @@ def check_dropout(layer_class) -> None:
         if np.allclose(y, x * 0.5):
             fail(f"{what} scales by 1 - p; inverted dropout did its scaling in training, so "
                  f"evaluation is the identity: return x.")
+        if np.allclose(y, x / 0.5):
+            fail(f"{what} divides by 1 - p; inverted dropout did its scaling in training, so "
+                 f"evaluation is the identity: return x.")
         if np.any(y == 0) and not np.allclose(y, x):
             fail(f"{what} still drops entries: check self.training and return x when it is "
                  f"False.")
@@ -266,11 +272,13 @@ def check_dropout(layer_class) -> None:
 # --- exercise 3: early stopping -----------------------------------------------------------
 
 def _l06_early_stop(losses, patience: int, *, ties: bool = False, late: int = 0,
-                    global_best: bool = False) -> tuple[int, int]:
+                    global_best: bool = False, previous: bool = False) -> tuple[int, int]:
     """(best epoch, stopping epoch), epochs counted from 1; keyword arguments make slips."""
     best, best_loss = 0, np.inf
     stop = len(losses)
     for epoch, value in enumerate(losses, start=1):
+        if previous and epoch > 1:
+            best_loss = losses[epoch - 2]  # the slip: compared with the epoch before
         if value < best_loss or (ties and value == best_loss):
             best, best_loss = epoch, value
         if epoch - best >= patience + late:
@@ -289,6 +297,49 @@ L06_EARLY_CASES = [
     ([0.5, 0.6, 0.4], 1),                                # patience 1: stop at the first rise
     ([1.2, 0.8, 0.6, 0.55, 0.58, 0.57, 0.6, 0.62, 0.61, 0.66, 0.7, 0.52], 5),
 ]
+
+
+def _l06_early_slips(losses, patience: int) -> list[tuple[tuple[int, int], str]]:
+    """The usual wrong answers of early_stopping_epochs on these losses, with their messages."""
+    b, s = _l06_early_stop(losses, patience)
+    return [((s, s), "returns the last trained epoch as the best; the best is the "
+                      "epoch with the lowest validation loss, whose parameters fit "
+                      "gives back."),
+             ((b - 1, s - 1), "counts epochs from 0; count them from 1, as fit does "
+                              "(the first loss is epoch 1)."),
+             ((b - 1, s), "gives the best epoch counted from 0 (an index into "
+                          "val_losses); count from 1 as fit does: index + 1."),
+             (_l06_early_stop(losses, patience, ties=True),
+              "counts a loss equal to the best so far as an improvement; only a "
+              "strictly lower loss is one (use <, not <=)."),
+             (_l06_early_stop(losses, patience, late=1),
+              "stops one epoch late: stop as soon as the best epoch is `patience` "
+              "epochs back (epoch - best_epoch >= patience)."),
+             (_l06_early_stop(losses, patience, late=-1),
+              "stops one epoch early: `patience` epochs without improvement means "
+              "epoch - best_epoch >= patience, not patience - 1."),
+             ((int(np.argmin(losses)) + 1, len(losses)),
+              "never stops: it returns the last epoch as stop_epoch whatever the patience. "
+              "Stop after the first epoch that is `patience` epochs past the best one."),
+             (_l06_early_stop(losses, patience, previous=True),
+              "compares each loss with the previous epoch's; an improvement is a loss "
+              "below the best so far (keep best_loss, the lowest loss seen)."),
+             (_l06_early_stop(losses, patience, global_best=True),
+              "takes the best epoch over every loss in the list, including epochs "
+              "after the stop, which training never reaches: look only at the "
+              "epochs up to stop_epoch.")]
+
+
+def _l06_answers(early_stopping_epochs) -> list[object]:
+    """The answer's (best, stop) on every case (lists), None where it fails or raises."""
+    answers = []
+    for losses, patience in L06_EARLY_CASES:
+        try:
+            got = early_stopping_epochs(list(losses), patience)
+            answers.append((int(got[0]), int(got[1])))
+        except Exception:  # noqa: BLE001 - only used to name the slip
+            answers.append(None)
+    return answers
 
 
 @no_delegation("course_lib.train.fit")
@@ -330,27 +381,15 @@ def check_early_stopping(early_stopping_epochs) -> None:
             expected = _l06_early_stop(losses, patience)
             if got == expected:
                 continue
-            b, s = expected
-            slips = [((s, s), "returns the last trained epoch as the best; the best is the "
-                              "epoch with the lowest validation loss, whose parameters fit "
-                              "gives back."),
-                     ((b - 1, s - 1), "counts epochs from 0; count them from 1, as fit does "
-                                      "(the first loss is epoch 1)."),
-                     ((b - 1, s), "gives the best epoch counted from 0 (an index into "
-                                  "val_losses); count from 1 as fit does: index + 1."),
-                     (_l06_early_stop(losses, patience, ties=True),
-                      "counts a loss equal to the best so far as an improvement; only a "
-                      "strictly lower loss is one (use <, not <=)."),
-                     (_l06_early_stop(losses, patience, late=1),
-                      "stops one epoch late: stop as soon as the best epoch is `patience` "
-                      "epochs back (epoch - best_epoch >= patience)."),
-                     (_l06_early_stop(losses, patience, late=-1),
-                      "stops one epoch early: `patience` epochs without improvement means "
-                      "epoch - best_epoch >= patience, not patience - 1."),
-                     (_l06_early_stop(losses, patience, global_best=True),
-                      "takes the best epoch over every loss in the list, including epochs "
-                      "after the stop, which training never reaches: look only at the "
-                      "epochs up to stop_epoch.")]
+            slips = _l06_early_slips(losses, patience)
+            # the slip that explains the answer on every case first: two slips can give the
+            # same wrong pair on one list of losses
+            answers = _l06_answers(early_stopping_epochs)
+            for k, (wrong, message) in enumerate(slips):
+                if got == wrong and wrong != expected and all(
+                        a == _l06_early_slips(*case)[k][0]
+                        for a, case in zip(answers, L06_EARLY_CASES)):
+                    fail(f"{what} returned {got}, expected {expected}: it {message}")
             for wrong, message in slips:
                 if got == wrong and wrong != expected:
                     fail(f"{what} returned {got}, expected {expected}: it {message}")
@@ -415,6 +454,10 @@ def check_batchnorm_backward(batchnorm_backward) -> None:
         x64, g64, gamma64 = (a.astype(np.float64) for a in (x, g, gamma))
         rdx, rdgamma, rdbeta, dx_hat, x_hat, inv = _l06_batchnorm_backward(g64, x64, gamma64, eps)
         x_hat_unbiased = (x64 - x64.mean(axis=0)) / np.sqrt(x64.var(axis=0, ddof=1) + eps)
+        inv_out = 1.0 / (x64.std(axis=0) + eps)  # the slip: eps outside the square root
+        x_hat_out = (x64 - x64.mean(axis=0)) * inv_out
+        eps_out = ("adds eps outside the square root, 1 / (std + eps); batch norm divides by "
+                   "sqrt(var + eps).")
         if isinstance(dgamma, np.ndarray) and isinstance(dbeta, np.ndarray) \
                 and dgamma.shape == dbeta.shape == rdbeta.shape \
                 and np.allclose(dgamma, rdbeta, rtol=1e-3) and np.allclose(dbeta, rdgamma,
@@ -428,7 +471,8 @@ def check_batchnorm_backward(batchnorm_backward) -> None:
                                                      "(every sample's output depends on gamma)."),
                        ((g64 * x_hat_unbiased).sum(axis=0),
                         "normalises with the unbiased variance (dividing by N - 1); batch "
-                        "norm uses the biased one, x.var(axis=0), dividing by N.")],
+                        "norm uses the biased one, x.var(axis=0), dividing by N."),
+                       ((g64 * x_hat_out).sum(axis=0), eps_out)],
               rdgamma, f"dgamma from {what}")
         compare_arrays(dgamma, rdgamma, f"dgamma from {what}")
         _slip(dbeta, [(g64.mean(axis=0), "is a mean over the batch; it is a sum: "
@@ -456,7 +500,16 @@ def check_batchnorm_backward(batchnorm_backward) -> None:
                                       "N - 1); batch norm uses the biased one, x.var(axis=0)."),
                    (rdx / gamma64, "leaves out gamma: y = gamma * x_hat + beta, so the "
                                    "gradient reaching x_hat is grad_out * gamma."),
-                   (rdx * gamma64, "multiplies by gamma twice.")],
+                   (rdx * gamma64, "multiplies by gamma twice."),
+                   (rdx * x.shape[0], f"is N = {x.shape[0]} times too large: the formula's "
+                                      f"means over the batch are sums divided by N (the 1/N "
+                                      f"is missing)."),
+                   (inv * (dx_hat - dx_hat.mean(axis=1, keepdims=True)
+                           - x_hat * (dx_hat * x_hat).mean(axis=1, keepdims=True)),
+                    "takes the means over the features (axis=1); batch norm's statistics, "
+                    "and so the means of its backward, are over the batch (axis=0)."),
+                   (inv_out * (dx_hat - dx_hat.mean(axis=0)
+                               - x_hat_out * (dx_hat * x_hat_out).mean(axis=0)), eps_out)],
               rdx, f"dx from {what}")
         compare_arrays(dx, rdx, f"dx from {what}")
     print(PASSED)

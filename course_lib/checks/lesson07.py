@@ -19,7 +19,12 @@ import types
 
 import numpy as np
 
-from .common import PASSED, Unchanged, compare_arrays, fail
+from .common import PASSED, Unchanged, compare_arrays, fail, no_delegation
+
+#: course_lib's engine: an answer that reaches it (directly, through a helper of its own or
+#: a Tensor) gets no credit (common.no_delegation watches the calls while a check runs)
+_ENGINE = ("course_lib.autograd.topological_order", "course_lib.autograd.unbroadcast",
+           "course_lib.autograd.Tensor")
 
 __all__ = ["check_topo_sort", "check_unbroadcast", "check_backward", "check_mul_div_vjp",
            "check_exp_log_vjp", "check_sum_mean_vjp"]
@@ -53,12 +58,17 @@ def _call(fn, name: str, *args):
     except NotImplementedError:
         raise
     except Exception as err:  # the student's code raised: say where, and what came in
-        hint = ""
-        if "read-only" in str(err):
-            hint = (" An in-place += wrote into an array that a vjp returned (here a read-only "
-                    "view from np.broadcast_to; it may also be shared with another node). "
-                    "Store a new array: parent.grad = parent.grad + g.")
-        fail(f"{name} raised {type(err).__name__}: {err}.{hint}")
+        _raised(name, err)
+
+
+def _raised(name: str, err: Exception) -> None:
+    """Fail naming the error the student's code raised in ``name``."""
+    hint = ""
+    if "read-only" in str(err):
+        hint = (" An in-place += wrote into an array that a vjp returned (here a read-only "
+                "view from np.broadcast_to; it may also be shared with another node). "
+                "Store a new array: parent.grad = parent.grad + g.")
+    fail(f"{name} raised {type(err).__name__}: {err}.{hint}")
 
 
 # --- the nodes the checks build their graphs from --------------------------------------------
@@ -120,11 +130,15 @@ def _graphs():
         p, q = rng.choice(len(nodes), size=2, replace=False)
         nodes.append((_add if i % 2 else _mul)(nodes[p], nodes[q], f"n{i}"))
     dag = _sum(nodes[-1], "sum")
+    s = _leaf(np.ones(2), "s")  # s feeds the root's + directly and, deeper, through s*s
+    skip = _sum(_add(s, _tanh(_mul(s, s, "s*s"), "tanh"), "+"), "sum")
     return [("a chain x -> x*x -> tanh -> sum", chain),
+            ("a skip connection: sum(s + tanh(s * s))", skip),
             ("a diamond (h feeds two ops whose results are added)", diamond),
             ("a random graph of 21 nodes where many nodes feed several others", dag)]
 
 
+@no_delegation(*_ENGINE)
 def check_topo_sort(topo_sort) -> None:
     """Check ``topo_sort(root)``: every node ``root`` depends on, once, parents first.
 
@@ -196,11 +210,25 @@ def _unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:
     return g.sum(axis=ones, keepdims=True) if ones else g
 
 
+def _left_aligned(grad: np.ndarray, shape: tuple) -> np.ndarray | None:
+    """The slip: size-1 axes of ``shape`` summed at the same index of grad (left-aligned)."""
+    try:
+        for i, n in enumerate(shape):
+            if n == 1:
+                grad = grad.sum(axis=i, keepdims=True)
+        while grad.ndim > len(shape):
+            grad = grad.sum(axis=0)
+    except ValueError:
+        return None
+    return grad
+
+
 UNBROADCAST_CASES = [((2, 3, 4), (2, 3, 4)), ((5, 3), (3,)), ((5, 3), (5, 1)),
                      ((2, 3, 4), (4,)), ((2, 3, 4), (3, 1)), ((2, 3, 4), (1, 4)),
                      ((2, 3, 4), (2, 1, 4)), ((2, 3), ()), ((2, 3), (1,))]
 
 
+@no_delegation(*_ENGINE)
 def check_unbroadcast(unbroadcast) -> None:
     """Check ``unbroadcast(grad, shape)``: ``grad`` summed back to an input's ``shape``.
 
@@ -230,6 +258,13 @@ def check_unbroadcast(unbroadcast) -> None:
                 if got.shape == grad_shape:
                     fail(f"{what} returned the gradient with the output's shape {grad_shape}. "
                          f"Sum it over the broadcast axes down to {shape}.")
+                left = _left_aligned(grad.astype(np.float64), shape)
+                if left is not None and left.shape == got.shape and np.allclose(
+                        got, left, rtol=1e-4, atol=1e-4):
+                    fail(f"{what} has shape {got.shape}: it sums the axes where {shape} has "
+                         f"size 1 counted from the left of grad. Shapes line up from the right "
+                         f"(the last axes): sum the {len(grad_shape) - len(shape)} leading "
+                         f"axes away first, then the size-1 axes.")
                 if got.size == expected.size and np.allclose(got.ravel(), expected.ravel(),
                                                              rtol=1e-4, atol=1e-4):
                     fail(f"{what} has the right sums in shape {got.shape}, not {shape}: the "
@@ -268,6 +303,7 @@ def _graph_bias(rng):
     return X, w, b, loss, d * w.value, (d * X.value).sum(axis=0), d.sum(axis=0)
 
 
+@no_delegation(*_ENGINE)
 def check_backward(backward) -> None:
     """Check ``backward(root)``: every node's gradient, by the chain rule in reverse order.
 
@@ -288,7 +324,22 @@ def check_backward(backward) -> None:
     rng = np.random.default_rng(72)
     x, loss, expected, parts = _graph_fan_out(rng)
     what = "backward(loss) for loss = sum(x * x + tanh(x))"
-    _call(backward, what, loss)
+    try:
+        backward(loss)
+    except TypeError as err:
+        if "NoneType" not in str(err):
+            _raised(what, err)
+        if loss.grad is None:
+            fail(f"{what} raised TypeError ({err}): a vjp got None. loss.grad is still None: "
+                 f"start with root.grad = np.ones_like(root.value), dL/dL = ones.")
+        fail(f"{what} raised TypeError ({err}): a vjp got a node's .grad while it was still "
+             f"None. Visit the nodes in reverse topological order (reversed(topo_sort(root)), "
+             f"the root first), so that every node's gradient is complete before its vjp "
+             f"passes it on.")
+    except NotImplementedError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the student's code raised: name it
+        _raised(what, err)
     if x.grad is None:
         fail(f"{what} left x.grad as None. Set loss.grad to ones, then walk the nodes in "
              f"reverse topological order and pass each node's gradient to its parents.")
@@ -377,6 +428,7 @@ def _vjp_inputs(seed: int):
     return [(rng.standard_normal((3, 4)), away_from_zero(), away_from_zero()) for _ in range(2)]
 
 
+@no_delegation(*_ENGINE)
 def check_mul_div_vjp(mul_vjp, div_vjp) -> None:
     """Check ``mul_vjp(g, a, b)`` and ``div_vjp(g, a, b)``: (grad_a, grad_b) of a * b, a / b.
 
@@ -406,6 +458,8 @@ def check_mul_div_vjp(mul_vjp, div_vjp) -> None:
         ga, gb = _pair(_call(div_vjp, what, g, a, b), what)
         inputs.check(what)
         _first_slip(ga, g / b, [(g * b, "multiplies by b in grad_a; d(a/b)/da = 1/b."),
+                                (g * a / b, "multiplies g by a / b, the output, in grad_a; "
+                                            "d(a/b)/da = 1/b: g / b."),
                                 (1 / b, "leaves out g in grad_a: g / b.")], f"{what}:")
         compare_arrays(ga, g / b, f"grad_a of {what}")
         expected = -g * a / b ** 2
@@ -418,6 +472,7 @@ def check_mul_div_vjp(mul_vjp, div_vjp) -> None:
     print(PASSED)
 
 
+@no_delegation(*_ENGINE)
 def check_exp_log_vjp(exp_vjp, log_vjp) -> None:
     """Check ``exp_vjp(g, x, out)`` (``out = exp(x)``) and ``log_vjp(g, x)``.
 
@@ -449,7 +504,10 @@ def check_exp_log_vjp(exp_vjp, log_vjp) -> None:
                                   (g * np.log(xp), "multiplies by log(x); d(log x)/dx = 1/x."),
                                   (-g / xp, "has a minus sign: d(log x)/dx = +1/x."),
                                   (1 / xp, "leaves out g: g / x."),
-                                  (g / xp ** 2, "divides by x**2: d(log x)/dx = 1/x.")], what)
+                                  (g / xp ** 2, "divides by x**2: d(log x)/dx = 1/x."),
+                                  (g / (1 + xp), "divides by 1 + x (the derivative of "
+                                                 "log(1 + x)); d(log x)/dx = 1/x: g / x.")],
+                    what)
         compare_arrays(got, g / xp, what)
     print(PASSED)
 
@@ -465,6 +523,7 @@ def _reduced_axes(shape, axis):
     return tuple(a % len(shape) for a in axes)
 
 
+@no_delegation(*_ENGINE)
 def check_sum_mean_vjp(sum_vjp, mean_vjp) -> None:
     """Check ``sum_vjp(g, shape, axis, keepdims)`` and ``mean_vjp(g, shape, axis, keepdims)``.
 
@@ -491,8 +550,23 @@ def check_sum_mean_vjp(sum_vjp, mean_vjp) -> None:
                                    ("mean_vjp", mean_vjp, np.broadcast_to(g_kept, shape) / count)):
             what = f"{name}(g, {shape}, axis={axis!r}, keepdims={keepdims})"
             inputs = Unchanged(g=g)
-            got = _call(fn, what, g, shape, axis, keepdims)
+            try:
+                got = fn(g, shape, axis, keepdims)
+            except NotImplementedError:
+                raise
+            except Exception as err:  # noqa: BLE001 - the student's code raised: name it
+                if axis is None:
+                    fail(f"{what} raised {type(err).__name__}: {err}. axis=None means every "
+                         f"axis was summed: g is one number, so spread it over the whole "
+                         f"input (np.broadcast_to(g, shape)); np.expand_dims(g, None) fails.")
+                if keepdims:
+                    fail(f"{what} raised {type(err).__name__}: {err}. With keepdims=True, g "
+                         f"already has the reduced axes (with size 1): broadcast it as it is, "
+                         f"without np.expand_dims.")
+                _raised(what, err)
             inputs.check(what)
+            if isinstance(got, (np.generic, float, int)) and not isinstance(got, bool):
+                got = np.asarray(got)  # a scalar: g itself, not spread over the input
             if isinstance(got, np.ndarray) and got.shape != shape:
                 fail(f"{what} should return an array of the input's shape {shape}, got "
                      f"{got.shape}. Put the reduced axes back (np.expand_dims(g, axis) when "

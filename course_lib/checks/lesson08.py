@@ -108,7 +108,13 @@ def check_conv_output_size(conv_output_size: Callable[..., object]) -> None:
               "does not fit wholly inside the padded image is dropped (floor, //)."),
              (lambda n, k, s, p: n + 2 * p - k + 1, "ignores the stride: windows s pixels apart "
               "fit (size + 2 p - k) // s + 1 times."),
-             (lambda n, k, s, p: (n - k) // s + 1, "ignores the padding.")]
+             (lambda n, k, s, p: (n - k) // s + 1, "ignores the padding."),
+             (lambda n, k, s, p: (n + 2 * p - k + 1) // s, "puts the + 1 inside the floor "
+              "division; it counts the first window and comes after it: "
+              "(size + 2 p - k) // s + 1."),
+             (lambda n, k, s, p: round((n + 2 * p - k) / s) + 1, "rounds to the nearest "
+              "(round()): a last window that does not fit is dropped, so round down, "
+              "floor (//).")]
     i = next(i for i, (a, e) in enumerate(zip(answers, expected)) if a != e)
     size, k, s, p = L08_SIZE_CASES[i]
     what = f"conv_output_size({size}, {k}, {s}, {p})"
@@ -134,8 +140,17 @@ def check_zero_pad(zero_pad: Callable[..., object]) -> None:
         x = rng.standard_normal(shape) + 2.0                  # no zeros inside the images
         what = f"zero_pad(x, {p}) for x of shape {shape}"
         inputs = Unchanged(x=x)
-        got = _l08_call(zero_pad, (x, p), what)
+        try:
+            got = _l08_call(zero_pad, (x, p), what)
+        except (ValueError, IndexError) as err:
+            if p:
+                raise
+            fail(f"{what} raised {type(err).__name__}: {err}. With padding 0 a slice "
+                 f"p:-p is 0:0 (-0 is 0), which is empty: slice p:p + H instead.")
         inputs.check(f"zero_pad(x, {p})")
+        if p == 0 and isinstance(got, np.ndarray) and got.ndim == 4 and 0 in got.shape[2:]:
+            fail(f"{what} has shape {got.shape}: with padding 0 a slice p:-p is 0:0 (-0 is "
+                 f"0), which is empty. Slice p:p + H instead.")
         N, C, H, W = shape
         expected = np.zeros((N, C, H + 2 * p, W + 2 * p))
         expected[:, :, p:p + H, p:p + W] = x
@@ -151,7 +166,10 @@ def check_zero_pad(zero_pad: Callable[..., object]) -> None:
                   "repeats the edge pixels in the border: pad with zeros (np.pad's default "
                   "mode='constant')."),
                  (np.roll(expected, (p, p), axis=(2, 3)), "puts the image off centre: it "
-                  "belongs at [p:p + H, p:p + W].")]
+                  "belongs at [p:p + H, p:p + W]."),
+                 (np.roll(expected, (-p, -p), axis=(2, 3)), "puts the image in the top-left "
+                  "corner, off centre, with all the zeros after it: it belongs at "
+                  "[p:p + H, p:p + W].")]
         name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
@@ -176,6 +194,11 @@ def _l08_shape_slips(got: object, case: tuple[int, ...], what: str) -> None:
     if got.shape == (N, F, _l08_out(W, k, s, p), _l08_out(H, k, s, p)):
         fail(f"{what} has shape {got.shape}, expected {expected}: height and width are "
              f"swapped.")
+    for side, size in (("height", H), ("width", W)):
+        if got.shape == (N, F, _l08_out(size, k, s, p), _l08_out(size, k, s, p)):
+            fail(f"{what} has shape {got.shape}, expected {expected}: it computes both output "
+                 f"sizes from the {side} ({size}), as if the images were square. Ho comes "
+                 f"from H, Wo from W.")
 
 
 def check_conv2d_forward(conv2d_forward: Callable[..., object]) -> None:
@@ -202,7 +225,11 @@ def check_conv2d_forward(conv2d_forward: Callable[..., object]) -> None:
         per_channel = None
         if x.shape[1] > 1:  # the first channel's share only: channels not summed
             per_channel = naive.conv2d_forward_naive(x[:, :1], W[:, :1], b, stride=s, padding=p)
-        slips = [(flipped, "flips the filter (a true convolution): a CNN slides W unflipped "
+        slips = [(_l08_channels_last_columns(x, W, b, s, p),
+                  "pairs columns ordered (row, column, channel) with W.reshape(F, -1), whose "
+                  "order is (channel, row, column): flatten each patch in W's order, "
+                  "patch.reshape(N, C * k * k) of the (N, C, k, k) window."),
+                 (flipped, "flips the filter (a true convolution): a CNN slides W unflipped "
                   "(cross-correlation), W[f, c, di, dj] times the pixel di, dj into the window."),
                  (no_bias, "forgets the bias b[f] of each filter."),
                  (per_channel, "uses only the first input channel: sum over every channel c "
@@ -210,6 +237,31 @@ def check_conv2d_forward(conv2d_forward: Callable[..., object]) -> None:
         name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)
+
+
+def _l08_channels_last_columns(x: np.ndarray, W: np.ndarray, b: np.ndarray, s: int,
+                               p: int) -> np.ndarray:
+    """The slip: im2col columns flattened (row, column, channel), W flattened (C, k, k)."""
+    N, F, k = x.shape[0], W.shape[0], W.shape[2]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    Ho, Wo = _l08_out(x.shape[2], k, s, p), _l08_out(x.shape[3], k, s, p)
+    y = np.empty((N, F, Ho, Wo))
+    for i in range(Ho):
+        for j in range(Wo):
+            patch = xp[:, :, i * s:i * s + k, j * s:j * s + k].transpose(0, 2, 3, 1)
+            y[:, :, i, j] = patch.reshape(N, -1) @ W.reshape(F, -1).T + b
+    return y
+
+
+def _l08_unpadded_dW(x: np.ndarray, g: np.ndarray, k: int, s: int) -> np.ndarray:
+    """The slip: dW from the windows of x without its padding (those that fit inside x)."""
+    dW = np.zeros((g.shape[1], x.shape[1], k, k))
+    for i in range(g.shape[2]):
+        for j in range(g.shape[3]):
+            patch = x[:, :, i * s:i * s + k, j * s:j * s + k]
+            if patch.shape[2:] == (k, k):
+                dW += np.einsum("nf,nckl->fckl", g[:, :, i, j], patch)
+    return dW
 
 
 def _l08_backward_parts(got: object, what: str) -> tuple:
@@ -253,19 +305,36 @@ def check_conv2d_backward(conv2d_backward: Callable[..., object]) -> None:
         overwrite = _l08_overwrite_dx(W, g, x.shape, s, p)
         name_slip(dx, dx_e, [(overwrite, "keeps only one window's gradient for pixels "
                                    "that several windows share: add (+=) each patch's "
-                                   "gradient into dx, do not assign (=).")], f"{what}: dx")
+                                   "gradient into dx, do not assign (=)."),
+                             (_l08_overwrite_dx(W, g, x.shape, s, p, stride_in_dx=False)
+                              if s > 1 else None,
+                              f"puts window (i, j)'s gradient at rows i to i + k, without the "
+                              f"stride: the window started at i * {s} (rows i * s to "
+                              f"i * s + k) in the forward, so its gradient goes back there.")],
+                  f"{what}: dx")
         compare_arrays(dx, dx_e, f"{what}: dx")
         name_slip(dW, dW_e, [(dW_e[:, :, ::-1, ::-1].copy(), "is flipped: dW[f, c, di, "
-                                   "dj] sums grad_out times the pixel di, dj into each window.")],
-                       f"{what}: dW")
+                                   "dj] sums grad_out times the pixel di, dj into each window."),
+                             (dW_e / N, f"averages over the {N} images; sum them: every "
+                                        f"image's loss depends on W."),
+                             (_l08_unpadded_dW(x, g, k, s) if p else None,
+                              "takes the windows from x without its padding; dW sums "
+                              "grad_out times the windows of the padded input (your "
+                              "zero_pad(x, p)).")],
+                  f"{what}: dW")
         compare_arrays(dW, dW_e, f"{what}: dW")
+        name_slip(db, db_e, [(db_e / N, f"averages over the {N} images; sum them: db = "
+                                        f"grad_out.sum(axis=(0, 2, 3)).")], f"{what}: db")
         compare_arrays(db, db_e, f"{what}: db")
     print(PASSED)
 
 
 def _l08_overwrite_dx(W: np.ndarray, g: np.ndarray, x_shape: tuple[int, ...], s: int,
-                      p: int) -> np.ndarray:
-    """dx when each window's gradient is assigned (=) instead of added: the last wins."""
+                      p: int, *, stride_in_dx: bool = True) -> np.ndarray:
+    """dx when each window's gradient is assigned (=) instead of added: the last wins.
+
+    With ``stride_in_dx=False``, the other slip: each window's gradient added (+=) at rows
+    i to i + k instead of i * s to i * s + k."""
     N, C, H, W_ = x_shape
     F, _, k, _ = W.shape
     Ho, Wo = g.shape[2:]
@@ -273,7 +342,10 @@ def _l08_overwrite_dx(W: np.ndarray, g: np.ndarray, x_shape: tuple[int, ...], s:
     patch_grads = np.einsum("nfij,fcab->nijcab", g, W)
     for i in range(Ho):
         for j in range(Wo):
-            dxp[:, :, i * s:i * s + k, j * s:j * s + k] = patch_grads[:, i, j]
+            if stride_in_dx:
+                dxp[:, :, i * s:i * s + k, j * s:j * s + k] = patch_grads[:, i, j]
+            else:
+                dxp[:, :, i:i + k, j:j + k] += patch_grads[:, i, j]
     return dxp[:, :, p:p + H, p:p + W_]
 
 
@@ -299,6 +371,10 @@ def check_maxpool2d_forward(maxpool2d_forward: Callable[..., object]) -> None:
                 got.shape == naive.maxpool2d_forward_naive(x, k, k).shape:
             fail(f"{what} has shape {got.shape}, expected {expected.shape}: it moves the window "
                  f"by the kernel size {k}, not by the stride {s}.")
+        if isinstance(got, np.ndarray) and got.shape == (N, C, expected.shape[2] - 1,
+                                                         expected.shape[3] - 1):
+            fail(f"{what} has shape {got.shape}, expected {expected.shape}: it drops the last "
+                 f"window. (H - k) // s + 1 windows fit: the + 1 counts the first one, at 0.")
         average = np.stack([x[:, :, i * s:i * s + k, j * s:j * s + k].mean(axis=(2, 3))
                             for i in range(expected.shape[2]) for j in range(expected.shape[3])],
                            axis=-1).reshape(expected.shape)
@@ -309,6 +385,10 @@ def check_maxpool2d_forward(maxpool2d_forward: Callable[..., object]) -> None:
                 if short.shape[2] >= expected.shape[2] and short.shape[3] >= expected.shape[3] \
                 else None
         slips = [(average, "averages each window: a max-pool keeps its maximum."),
+                 (np.broadcast_to(expected.max(axis=1, keepdims=True), expected.shape).copy()
+                  if C > 1 else None,
+                  "takes the maximum over the channels too: pool each channel on its own, "
+                  "the maximum over the window's rows and columns (axes 2 and 3) only."),
                  (short, f"uses windows of {k - 1} x {k - 1}: a window spans rows i * s to "
                   f"i * s + k (exclusive), k of them.")]
         name_slip(got, expected, slips, what)

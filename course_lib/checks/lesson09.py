@@ -18,7 +18,7 @@ import contextlib
 import numpy as np
 
 from .common import (PASSED, Unchanged, as_number, compare_arrays, compare_scalar, fail,
-                     refuse_delegation)
+                     refuse_delegation, tolerance)
 
 
 # --- shared helpers -------------------------------------------------------------------------
@@ -48,6 +48,14 @@ def _slips(got: object, slips: list[tuple[np.ndarray, str]], expected: np.ndarra
     for wrong, message in slips:
         if np.shape(wrong) == np.shape(expected) and _close(got, wrong, expected):
             fail(f"{what} {message}")
+
+
+def _compare(got: object, expected: np.ndarray, what: str, dtype: type) -> None:
+    """compare_arrays with the tolerance of the inputs' dtype too: float32 inputs computed in
+    float32 and stored in a float64 array are right to float32's precision."""
+    rtol, atol = tolerance(got if isinstance(got, np.ndarray) else expected,
+                           np.asarray(expected).astype(dtype))
+    compare_arrays(got, expected, what, rtol=rtol, atol=atol)
 
 
 def _tuple_of(got: object, n: int, names: str, what: str) -> tuple:
@@ -106,13 +114,24 @@ def check_embedding_backward(embedding_backward) -> None:
             if isinstance(got, np.ndarray) and got.shape == (E, V):
                 fail(f"{what} has shape {got.shape}, the transpose of W's (V, E) = {(V, E)}: "
                      f"row i of dW is the gradient of row i of W.")
+            if isinstance(got, np.ndarray) and got.ndim == 2 and got.shape[1] == E \
+                    and got.shape[0] != V:
+                fail(f"{what} has {got.shape[0]} rows; dW has num_embeddings = {V} rows, one "
+                     f"per row of W, whatever indices the batch holds (a token not in the "
+                     f"batch gets a row of zeros): np.zeros((num_embeddings, E)).")
+            first_word = np.zeros((V, E))
+            np.add.at(first_word, idx[0], g.astype(np.float64).sum(axis=0))
             _slips(got, [(overwrite, "keeps only one gradient for a token that appears more "
                                      "than once (token 2 here): `dW[indices] = grad_out` and "
                                      "`dW[indices] += grad_out` both write each row once. "
                                      "Repeated indices must add up: np.add.at(dW, indices, "
-                                     "grad_out), or a loop that does dW[i] += g.")],
+                                     "grad_out), or a loop that does dW[i] += g."),
+                         (first_word, "sums grad_out over the batch before the lookup, so "
+                                      "every word's gradient goes to the rows of the first "
+                                      "word's indices: each position (n, t) adds "
+                                      "grad_out[n, t] to row indices[n, t].")],
                    expected, what)
-            compare_arrays(got, expected, what)
+            _compare(got, expected, what, g.dtype)
     print(PASSED)
 
 
@@ -153,13 +172,21 @@ def check_rnn_step(rnn_step_forward, rnn_step_backward) -> None:
                      (np.tanh(x64 @ Wx64 + b64), "leaves out the previous state h_prev @ Wh."),
                      (np.tanh(x64 @ Wx64 + hp @ Wh64), "leaves out the bias b.")],
                expected, what)
-        compare_arrays(got, expected, what)
+        _compare(got, expected, what, dtype)
 
         h = np.tanh(a).astype(dtype)
         dh = np.random.default_rng(seed + 10).standard_normal(h.shape).astype(dtype)
         inputs = Unchanged(dh=dh, x=x, h_prev=h_prev, h=h, Wx=Wx, Wh=Wh)
         what = f"rnn_step_backward(dh, x, h_prev, h, Wx, Wh) in {np.dtype(dtype).name}"
-        got = _tuple_of(rnn_step_backward(dh, x, h_prev, h, Wx, Wh), 5,
+        try:
+            result = rnn_step_backward(dh, x, h_prev, h, Wx, Wh)
+        except ValueError as err:
+            if "matmul" not in str(err) and "shapes" not in str(err):
+                raise
+            fail(f"{what} raised ValueError: {err}. A product's shapes do not fit: each "
+                 f"gradient needs the transpose of what the forward multiplied by, dx = da @ "
+                 f"Wx.T (N, H) @ (H, D), dh_prev = da @ Wh.T, dWx = x.T @ da (D, N) @ (N, H).")
+        got = _tuple_of(result, 5,
                         "dx, dh_prev, dWx, dWh, db", what)
         inputs.check(what)
         h64, dh64 = h.astype(np.float64), dh.astype(np.float64)
@@ -168,12 +195,17 @@ def check_rnn_step(rnn_step_forward, rnn_step_backward) -> None:
         names = ("dx", "dh_prev", "dWx", "dWh", "db")
         no_slope = (dh64 @ Wx64.T, dh64 @ Wh64.T, x64.T @ dh64, hp.T @ dh64, dh64.sum(axis=0))
         prev_slope = dh64 * (1 - hp ** 2)
+        again = dh64 * (1 - np.tanh(h64) ** 2)
         for k, name in enumerate(names):
             slips = [(no_slope[k], "leaves out the slope of tanh: first da = dh * (1 - h**2), "
                                    "then every gradient from da."),
                      ([prev_slope @ Wx64.T, prev_slope @ Wh64.T, x64.T @ prev_slope,
                        hp.T @ prev_slope, prev_slope.sum(axis=0)][k],
-                      "takes the slope of tanh at h_prev; it is 1 - h**2, at this step's output.")]
+                      "takes the slope of tanh at h_prev; it is 1 - h**2, at this step's output."),
+                     ([again @ Wx64.T, again @ Wh64.T, x64.T @ again, hp.T @ again,
+                       again.sum(axis=0)][k],
+                      "takes tanh of h again for the slope: h is tanh(a) already, so the slope "
+                      "is 1 - h**2.")]
             if name == "dh_prev":
                 slips.append((da @ Wh64, "multiplies by Wh, not Wh.T: h_prev @ Wh in the "
                                          "forward gives da @ Wh.T in the backward."))
@@ -185,7 +217,7 @@ def check_rnn_step(rnn_step_forward, rnn_step_backward) -> None:
                 fail(f"{what}: db has shape {got[k].shape}, one row per sample; the bias is "
                      f"shared by the batch, so db = da.sum(axis=0), shape ({da.shape[1]},).")
             _slips(got[k], slips, expected[k], f"{what}: {name}")
-            compare_arrays(got[k], expected[k], f"{what}: {name}")
+            _compare(got[k], expected[k], f"{what}: {name}", dtype)
     print(PASSED)
 
 
@@ -209,7 +241,8 @@ def _l09_rnn_sequence(seed: int, dtype: type = np.float64, T: int = 6):
 
 
 def _l09_bptt(grad_h, x, h, Wx, Wh, *, carry: bool = True, roll: bool = False,
-              prev_is_h: bool = False, last_only: bool = False):
+              prev_is_h: bool = False, last_only: bool = False, forward: bool = False,
+              assign: bool = False):
     """BPTT in float64; the keyword arguments make the slips."""
     g, x, h, Wx, Wh = (a.astype(np.float64) for a in (grad_h, x, h, Wx, Wh))
     N, T, H = h.shape
@@ -225,12 +258,15 @@ def _l09_bptt(grad_h, x, h, Wx, Wh, *, carry: bool = True, roll: bool = False,
     dx = np.zeros_like(x)
     dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(H)
     dh_next = np.zeros((N, H))
-    for t in range(T - 1, -1, -1):
+    for t in (range(T) if forward else range(T - 1, -1, -1)):
         da = (g[:, t] + (dh_next if carry else 0)) * (1 - h[:, t] ** 2)
         dx[:, t] = da @ Wx.T
-        dWx += x[:, t].T @ da
-        dWh += h_prev[:, t].T @ da
-        db += da.sum(axis=0)
+        if assign:  # the slip: = instead of +=, one step's share kept
+            dWx, dWh, db = x[:, t].T @ da, h_prev[:, t].T @ da, da.sum(axis=0)
+        else:
+            dWx += x[:, t].T @ da
+            dWh += h_prev[:, t].T @ da
+            db += da.sum(axis=0)
         dh_next = da @ Wh.T
     return dx, dWx, dWh, db
 
@@ -265,13 +301,19 @@ def check_rnn_backward(rnn_backward) -> None:
                      (_l09_bptt(grad_h, x, h, Wx, Wh, roll=True),
                       "takes the state before step 0 from the last step (np.roll wraps "
                       "around); it is h_0 = 0, so step 0 adds nothing to dWh."),
+                     (_l09_bptt(grad_h, x, h, Wx, Wh, forward=True),
+                      "walks forward in time (t = 0, 1, ...); the gradient flows back from the "
+                      "last step: loop t = T - 1 down to 0, carrying dh_next to step t - 1."),
+                     (_l09_bptt(grad_h, x, h, Wx, Wh, assign=True),
+                      "keeps only one step's share (=): the weights are shared by every step, "
+                      "so add each step's gradient (+=)."),
                      (_l09_bptt(grad_h, x, h, Wx, Wh, prev_is_h=True),
                       "uses h[:, t] for dWh; step t multiplied Wh by the previous state, "
                       "h[:, t - 1] (zeros at t = 0).")]
             for k, name in enumerate(("dx", "dWx", "dWh", "db")):
                 _slips(got[k], [(wrong[k], message) for wrong, message in slips], expected[k],
                        f"{what}: {name}")
-                compare_arrays(got[k], expected[k], f"{what}: {name}")
+                _compare(got[k], expected[k], f"{what}: {name}", dtype)
     print(PASSED)
 
 
@@ -313,6 +355,8 @@ def check_clip_by_global_norm(clip_by_global_norm) -> None:
             each = [g * min(1.0, max_norm / n) for g, n in zip(g64, norms)]
             summed = [g * min(1.0, max_norm / sum(norms)) for g in g64]
             always = [g * (max_norm / total) for g in g64]
+            squared = [g * min(1.0, max_norm / total ** 2) for g in g64]
+            upside = [g * (total / max_norm if total > max_norm else 1.0) for g in g64]
             for i in range(3):
                 name = f"{what}: array {i}"
                 _slips(got[i], [(each[i], "is clipped on its own: each array scaled to norm "
@@ -324,9 +368,14 @@ def check_clip_by_global_norm(clip_by_global_norm) -> None:
                                             "sqrt(sum of the squared norms)."),
                                 (always[i], "is scaled up to norm max_norm although the global "
                                             "norm is already smaller: clip only when the norm "
-                                            "exceeds max_norm (factor min(1, max_norm / norm)).")],
+                                            "exceeds max_norm (factor min(1, max_norm / norm))."),
+                                (squared[i], "uses the squared norm (no sqrt): the global norm "
+                                             "is sqrt(sum of every squared entry)."),
+                                (upside[i], "is multiplied by norm / max_norm, the ratio upside "
+                                            "down: scale by max_norm / norm (< 1 when "
+                                            "clipping).")],
                        expected[i], name)
-                compare_arrays(got[i], expected[i], name)
+                _compare(got[i], expected[i], name, dtype)
     print(PASSED)
 
 
@@ -344,7 +393,8 @@ def _l09_lstm_case(seed: int, dtype: type):
 
 
 def _l09_lstm_backward(dh, dc_next, x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo",
-                       dh_path=True, forget=True, g_sigmoid=False):
+                       dh_path=True, forget=True, g_sigmoid=False, c_slope=False,
+                       o_slope=True, g_slope_sigmoid=False):
     """The LSTM step's backward in float64; the keyword arguments make the slips."""
     dh, dc_next, x, h_prev, c_prev, Wx, Wh, b = (a.astype(np.float64) for a in
                                                  (dh, dc_next, x, h_prev, c_prev, Wx, Wh, b))
@@ -355,12 +405,12 @@ def _l09_lstm_backward(dh, dc_next, x, h_prev, c_prev, Wx, Wh, b, *, order="ifgo
     g = _sigmoid(a[:, blocks["g"]]) if g_sigmoid else np.tanh(a[:, blocks["g"]])
     c = f * c_prev + i * g
     tc = np.tanh(c)
-    dc = dc_next + (dh * o * (1 - tc ** 2) if dh_path else 0)
+    dc = dc_next + (dh * o * (1 - (c ** 2 if c_slope else tc ** 2)) if dh_path else 0)
     da = np.empty_like(a)
     da[:, blocks["i"]] = dc * g * i * (1 - i)
     da[:, blocks["f"]] = dc * c_prev * f * (1 - f)
-    da[:, blocks["g"]] = dc * i * (g * (1 - g) if g_sigmoid else 1 - g ** 2)
-    da[:, blocks["o"]] = dh * tc * o * (1 - o)
+    da[:, blocks["g"]] = dc * i * (g * (1 - g) if g_sigmoid or g_slope_sigmoid else 1 - g ** 2)
+    da[:, blocks["o"]] = dh * tc * (o * (1 - o) if o_slope else 1)
     dc_prev = dc * f if forget else dc
     return da @ Wx.T, da @ Wh.T, dc_prev, x.T @ da, h_prev.T @ da, da.sum(axis=0)
 
@@ -400,13 +450,22 @@ def check_lstm_step_backward(lstm_step_backward) -> None:
                       "are input, forget, cell candidate g, output (PyTorch's order)."),
                      (_l09_lstm_backward(*args, order="fiog"),
                       "reads the gates in another order; the columns are i, f, g, o."),
+                     (_l09_lstm_backward(*args, c_slope=True),
+                      "takes the slope of tanh(c) as 1 - c**2; it is 1 - tanh(c)**2, at the "
+                      "output of the tanh."),
+                     (_l09_lstm_backward(*args, o_slope=False),
+                      "leaves out the output gate's sigmoid slope: the gradient of a_o is "
+                      "dh * tanh(c) * o * (1 - o)."),
+                     (_l09_lstm_backward(*args, g_slope_sigmoid=True),
+                      "takes the cell candidate's slope as a sigmoid's, g * (1 - g); "
+                      "g = tanh(a_g), so its slope is 1 - g**2."),
                      (_l09_lstm_backward(*args, g_sigmoid=True),
                       "puts the cell candidate g through a sigmoid; g = tanh(a_g), with slope "
                       "1 - g**2 (only i, f, o are sigmoids).")]
             for k, name in enumerate(names):
                 _slips(got[k], [(wrong[k], message) for wrong, message in slips], expected[k],
                        f"{what}: {name}")
-                compare_arrays(got[k], expected[k], f"{what}: {name}")
+                _compare(got[k], expected[k], f"{what}: {name}", dtype)
     print(PASSED)
 
 
@@ -424,11 +483,18 @@ def _l09_nll_case(seed: int, dtype: type, scale: float = 2.0):
     return logits, targets, mask
 
 
-def _l09_masked_nll(logits, targets, mask, *, divide="count", mask_grad=True):
+def _l09_masked_nll(logits, targets, mask, *, divide="count", mask_grad=True, axis=2,
+                    shift=False):
+    """The loss and its gradient in float64; the keyword arguments make the slips."""
+    if shift:  # the slip: targets shifted by one more step (the last position dropped)
+        loss, grad = _l09_masked_nll(logits[:, :-1], targets[:, 1:], mask[:, 1:])
+        full = np.zeros(logits.shape)
+        full[:, :-1] = grad
+        return loss, full
     z = logits.astype(np.float64)
     N, T, V = z.shape
-    shifted = z - z.max(axis=2, keepdims=True)
-    logp = shifted - np.log(np.exp(shifted).sum(axis=2, keepdims=True))
+    shifted = z - z.max(axis=axis, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
     picked = np.take_along_axis(logp, targets[..., None], axis=2)[..., 0]
     denom = {"count": mask.sum(), "all": N * T, "batch": N}[divide]
     loss = -(picked * mask).sum() / denom
@@ -465,15 +531,27 @@ def check_masked_nll(masked_nll) -> None:
             loss, grad = _l09_masked_nll(logits, targets, mask)
             value = as_number(got[0], f"{what}: the loss")
             if not np.isfinite(value):
-                fail(f"{what}: the loss is {value}: an overflow in exp. Subtract each row's "
-                     f"maximum from the logits before exp (log-softmax is unchanged by it).")
+                fail(f"{what}: the loss is {value}: an overflow in exp, or the log of a "
+                     f"probability that underflowed to 0. Subtract each row's maximum from the "
+                     f"logits before exp, and compute the log-softmax as z - log(sum(exp(z))) "
+                     f"rather than log(softmax): with logits of +-1000 a softmax probability "
+                     f"is 0.")
             for divide, message in (("all", "averages over every position, padding "
                                              "included; divide by mask.sum(), the number of "
                                              "real characters."),
                                     ("batch", "divides by the number of words N; the "
                                               "yardstick is per character: divide by "
-                                              "mask.sum().")):
-                wrong, wrong_grad = _l09_masked_nll(logits, targets, mask, divide=divide)
+                                              "mask.sum()."),
+                                    ("axis1", "takes the softmax over the time axis (axis=1); "
+                                              "each position's distribution is over the "
+                                              "vocabulary, the last axis (axis=-1)."),
+                                    ("shift", "shifts the targets by one more step: "
+                                              "targets[:, t] is already the character after "
+                                              "inputs[:, t], so logits[:, t] predicts "
+                                              "targets[:, t], no shift.")):
+                kwargs = ({"axis": 1} if divide == "axis1" else {"shift": True}
+                          if divide == "shift" else {"divide": divide})
+                wrong, wrong_grad = _l09_masked_nll(logits, targets, mask, **kwargs)
                 if np.isclose(value, wrong, rtol=1e-4) and not np.isclose(wrong, loss,
                                                                           rtol=1e-4):
                     fail(f"{what}: the loss is {value:.6g}: it {message}")
@@ -481,9 +559,14 @@ def check_masked_nll(masked_nll) -> None:
             _, unmasked = _l09_masked_nll(logits, targets, mask, mask_grad=False)
             _slips(got[1], [(unmasked, "is not zero on the padding: the padded positions "
                                        "are not in the loss, so their gradient is 0 "
-                                       "(multiply by mask[..., None]).")],
+                                       "(multiply by mask[..., None])."),
+                            (-grad, "has the wrong sign: the gradient of -log softmax[target] "
+                                    "is softmax - onehot."),
+                            (grad * mask.sum(), "is not divided by mask.sum(): the loss is a "
+                                                "mean over the real characters, so is its "
+                                                "gradient.")],
                    grad, f"{what}: dlogits")
-            compare_arrays(got[1], grad, f"{what}: dlogits")
+            _compare(got[1], grad, f"{what}: dlogits", dtype)
     print(PASSED)
 
 

@@ -16,13 +16,16 @@ import types
 import numpy as np
 
 from ..layers import attention as ref
-from .common import PASSED, Unchanged, compare_arrays, fail
+from .common import PASSED, Unchanged, compare_arrays, fail, no_delegation
 
 #: course_lib's functions that an exercise asks the student to write
 _REFERENCES = {name: getattr(ref, name) for name in (
     "scaled_dot_product_attention", "attention_backward", "causal_mask", "split_heads",
     "merge_heads", "layer_norm_backward")}
 _REFERENCE_CLASSES = (ref.MultiHeadSelfAttention, ref.LayerNorm, ref.TransformerBlock)
+#: every reference, watched while a check runs the answer (common.no_delegation): a call
+#: that reaches one through a helper of the student's own is refused too
+_ALL_REFERENCES = (*_REFERENCES.values(), *_REFERENCE_CLASSES)
 
 
 def _code_objects(code: types.CodeType):
@@ -104,6 +107,15 @@ def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _finite(got: object, what: str) -> None:
+    """Name an overflow in exp: NaN or inf in the weights of a softmax."""
+    if isinstance(got, np.ndarray) and np.issubdtype(got.dtype, np.number) \
+            and not np.all(np.isfinite(got)):
+        fail(f"{what} contains NaN or inf: exp overflowed on large scores (here up to about "
+             f"1e3). Subtract each row's maximum score before exp; the softmax is unchanged "
+             f"by it, and the largest exp is then 1.")
+
+
 def _qkv(seed: int, lead: tuple[int, ...], T: int, d: int, e: int, dtype=np.float64):
     rng = np.random.default_rng(seed)
     return tuple((rng.standard_normal((*lead, T, n)) * 1.5).astype(dtype) for n in (d, d, e))
@@ -111,6 +123,7 @@ def _qkv(seed: int, lead: tuple[int, ...], T: int, d: int, e: int, dtype=np.floa
 
 # --- exercise 1: scaled dot-product attention ---------------------------------------------
 
+@no_delegation(*_ALL_REFERENCES)
 def check_attention(attention) -> None:
     """Check ``attention(q, k, v) -> (out, weights)``: ``softmax(q k^T / sqrt(d)) v``.
 
@@ -123,13 +136,25 @@ def check_attention(attention) -> None:
     _refuse_delegation(attention, "attention")
     for seed, lead, T, d, e, dtype in ((101, (), 4, 3, 2, np.float64),
                                        (102, (2,), 5, 4, 3, np.float64),
-                                       (103, (2, 3), 3, 6, 5, np.float32)):
+                                       (103, (2, 3), 3, 6, 5, np.float32),
+                                       (104, (2,), 4, 3, 2, np.float64)):
         q, k, v = _qkv(seed, lead, T, d, e, dtype)
+        if seed == 104:  # large scores (up to about 1e3): exp overflows without the max
+            q, k = q * 30, k * 30
         what = (f"attention(q, k, v) with q, k of shape {q.shape} and v {v.shape} "
                 f"({np.dtype(dtype).name})")
         inputs = Unchanged(q=q, k=k, v=v)
-        out, weights = _pair(attention(q, k, v), what, "out, weights")
+        try:
+            result = attention(q, k, v)
+        except ValueError as err:
+            if "matmul" not in str(err) and "shapes" not in str(err):
+                raise
+            fail(f"{what} raised ValueError: {err}. q @ k does not fit: the scores are q k^T, "
+                 f"k transposed over its last two axes (np.swapaxes(k, -1, -2)), "
+                 f"(..., T, d) @ (..., d, T).")
+        out, weights = _pair(result, what, "out, weights")
         inputs.check(what)
+        _finite(weights, f"{what}: weights")
         q64, k64, v64 = (a.astype(np.float64) for a in (q, k, v))
         s = q64 @ np.swapaxes(k64, -1, -2)
         w = _softmax(s / np.sqrt(d))
@@ -137,6 +162,8 @@ def check_attention(attention) -> None:
                                  "size of a query (q.shape[-1])."),
                    (_softmax(s / d), "divides the scores by d; the scale is sqrt(d)."),
                    (_softmax(s * np.sqrt(d)), "multiplies the scores by sqrt(d); divide."),
+                   (_softmax(s / np.sqrt(e)), "divides the scores by the sqrt of the values' "
+                    "size e (v.shape[-1]); d is the size of a query and a key, q.shape[-1]."),
                    (_softmax(s / np.sqrt(d), axis=-2), "takes the softmax over the wrong axis: "
                     "each query's weights (a row, the last axis) must sum to 1, not each "
                     "key's column."),
@@ -151,6 +178,7 @@ def check_attention(attention) -> None:
 
 # --- exercise 2: the causal mask ----------------------------------------------------------
 
+@no_delegation(*_ALL_REFERENCES)
 def check_causal_attention(make_causal_mask, masked_attention) -> None:
     """Check ``make_causal_mask(T)`` and ``masked_attention(q, k, v, mask) -> (out, weights)``.
 
@@ -177,6 +205,10 @@ def check_causal_attention(make_causal_mask, masked_attention) -> None:
             if np.array_equal(g, np.tril(np.ones((T, T), dtype=bool), k=-1)):
                 fail(f"{what} masks the diagonal: a position may look at itself (s <= t), "
                      f"or the first position would have nothing to look at.")
+            if np.array_equal(g, ~expected):
+                fail(f"{what} is True where the position is hidden (the future), the "
+                     f"opposite: mask[t, s] is True where query t may look at key s, s <= t "
+                     f"(np.tril(np.ones((T, T), dtype=bool))).")
             if np.array_equal(g, expected.T):
                 fail(f"{what} keeps the upper triangle, the future: mask[t, s] must be True "
                      f"for s <= t (np.tril), row t being the query.")
@@ -198,7 +230,9 @@ def check_causal_attention(make_causal_mask, masked_attention) -> None:
                   "gets weight exp(0): set them to -inf (np.where(mask, scores, -np.inf))."),
                  (_softmax(s), "ignores the mask."),
                  (_softmax(np.where(mask.T, s, -np.inf)), "uses the transposed mask: row t "
-                  "(the query) keeps columns s <= t.")]
+                  "(the query) keeps columns s <= t."),
+                 (_softmax(np.where(mask, s * np.sqrt(d), -np.inf)), "does not scale the "
+                  "scores: divide q k^T by sqrt(d) before masking, as attention does.")]
         _compare(weights, w, f"{what}: weights", slips, dtype=dtype)
         _compare(out, w @ v64, f"{what}: out", dtype=dtype)
     print(PASSED)
@@ -206,6 +240,7 @@ def check_causal_attention(make_causal_mask, masked_attention) -> None:
 
 # --- exercise 3: attention's backward -----------------------------------------------------
 
+@no_delegation(*_ALL_REFERENCES)
 def check_attention_backward(attention_backward) -> None:
     """Check ``attention_backward(grad_out, q, k, v, weights) -> (dq, dk, dv)``.
 
@@ -238,13 +273,20 @@ def check_attention_backward(attention_backward) -> None:
         scale = 1 / np.sqrt(d)
         ds_no_sub = w64 * da * scale
         ds = w64 * (da - (da * w64).sum(-1, keepdims=True))
+        ds_axis = w64 * (da - (da * w64).sum(-2, keepdims=True)) * scale
+        axis_message = ("sums dA * A over the wrong axis: the softmax ran over each row (the "
+                        "last axis), so its backward sums over axis=-1 too.")
         _compare(dq, eq, f"{what}: dq",
                  [(ds_no_sub @ k64, "leaves out the softmax's subtracted term: dS = A * (dA - "
                                     "sum(dA * A, axis=-1, keepdims=True)), not A * dA."),
-                  (ds @ k64, "forgets the 1/sqrt(d) of the forward's scaling.")], dtype=dtype)
+                  (ds @ k64, "forgets the 1/sqrt(d) of the forward's scaling."),
+                  (sT(ds) * scale @ k64, "uses dS^T where dQ needs dS: dQ = dS K / sqrt(d) "
+                                         "(query t collects from every key it looked at)."),
+                  (ds_axis @ k64, axis_message)], dtype=dtype)
         _compare(dk, ek, f"{what}: dk",
                  [(sT(ds_no_sub) @ q64, "leaves out the softmax's subtracted term."),
                   (sT(ds) @ q64, "forgets the 1/sqrt(d) of the forward's scaling."),
+                  (sT(ds_axis) @ q64, axis_message),
                   (ds * scale @ q64, "uses dS where dK needs dS^T: dK = dS^T Q / sqrt(d) "
                                      "(key s collects from every query).")], dtype=dtype)
     print(PASSED)
@@ -252,6 +294,7 @@ def check_attention_backward(attention_backward) -> None:
 
 # --- exercise 4: LayerNorm's backward ----------------------------------------------------
 
+@no_delegation(*_ALL_REFERENCES)
 def check_layer_norm_backward(layer_norm_backward) -> None:
     """Check ``layer_norm_backward(grad_out, x, gamma, eps) -> (dx, dgamma, dbeta)``.
 
@@ -281,6 +324,8 @@ def check_layer_norm_backward(layer_norm_backward) -> None:
         xh = xc * inv
         gx = g64 * gm
         expected = ref.layer_norm_backward(g64, xh, inv, gm)
+        inv_u = 1 / np.sqrt(x64.var(-1, ddof=1, keepdims=True) + eps)  # the unbiased slip
+        unbiased = ref.layer_norm_backward(g64, xc * inv_u, inv_u, gm)
         _compare(dx, expected, f"{what}: dx",
                  [(gx * inv, "forgets both mean terms: every feature of a row moves the row's "
                              "mean and variance, so dx = inv_std * (g' - mean(g') - x_hat * "
@@ -293,21 +338,29 @@ def check_layer_norm_backward(layer_norm_backward) -> None:
                           - xh * (gx * xh).mean(0, keepdims=True)),
                    "takes the means over the batch axis (that is BatchNorm); LayerNorm's "
                    "statistics, and so its means, are over the last axis (axis=-1)."),
+                  (unbiased, "normalises with the unbiased variance (ddof=1, dividing by "
+                             "D - 1); LayerNorm uses the biased one, x.var(axis=-1), dividing "
+                             "by D."),
                   (ref.layer_norm_backward(g64, xh, inv, np.ones_like(gm)),
                    "leaves out gamma: the gradient reaching x_hat is grad_out * gamma.")], dtype=dtype)
         D = shape[-1]
+        mean_message = ("is a mean over the rows; it is a sum over every axis but the last "
+                        "(every position's output depends on it).")
         _compare(dgamma, (g64 * xh).reshape(-1, D).sum(0), f"{what}: dgamma",
-                 [((g64 * xh).sum(0), "sums over the first axis only: sum over every axis "
-                                      "but the last (reshape to (-1, D), then sum(axis=0)).")]
-                 if len(shape) == 3 else [], dtype=dtype)
+                 ([((g64 * xh).sum(0), "sums over the first axis only: sum over every axis "
+                                       "but the last (reshape to (-1, D), then sum(axis=0)).")]
+                  if len(shape) == 3 else [])
+                 + [((g64 * xh).reshape(-1, D).mean(0), mean_message)], dtype=dtype)
         _compare(dbeta, g64.reshape(-1, D).sum(0), f"{what}: dbeta",
-                 [(g64.sum(0), "sums over the first axis only: sum over every axis but the "
-                               "last.")] if len(shape) == 3 else [], dtype=dtype)
+                 ([(g64.sum(0), "sums over the first axis only: sum over every axis but the "
+                                "last.")] if len(shape) == 3 else [])
+                 + [(g64.reshape(-1, D).mean(0), mean_message)], dtype=dtype)
     print(PASSED)
 
 
 # --- exercise 5: splitting and merging heads ---------------------------------------------
 
+@no_delegation(*_ALL_REFERENCES)
 def check_heads(split_heads, merge_heads) -> None:
     """Check ``split_heads(x, num_heads)`` (N, T, D) -> (N, heads, T, D / heads) and
     ``merge_heads(x)``, its inverse.
@@ -328,6 +381,10 @@ def check_heads(split_heads, merge_heads) -> None:
         got = split_heads(x, H)
         inputs.check(what)
         expected = x.reshape(N, T, H, d).transpose(0, 2, 1, 3)
+        if isinstance(got, np.ndarray) and got.shape == (N, T, H, d) != expected.shape \
+                and np.array_equal(got, x.reshape(N, T, H, d)):
+            fail(f"{what} has shape {got.shape}, (N, T, heads, d): move the heads axis before "
+                 f"the positions, .transpose(0, 2, 1, 3), to get (N, heads, T, d).")
         slips = [(x.reshape(N, H, T, d), "reshapes straight to (N, heads, T, d): that cuts the "
                   "flat row of T*D numbers into heads, mixing positions and heads. Reshape to "
                   "(N, T, heads, d) first, then move the heads axis: .transpose(0, 2, 1, 3)."),
@@ -352,6 +409,27 @@ def check_heads(split_heads, merge_heads) -> None:
 
 # --- exercise 6: a causal multi-head self-attention layer --------------------------------
 
+def _layer_slips(reference: ref.MultiHeadSelfAttention, x: np.ndarray
+                 ) -> list[tuple[np.ndarray, str]]:
+    """The forward of the usual wrong layers, from a copy of the reference's parameters."""
+    D, H = reference.embed_dim, reference.num_heads
+    open_layer = ref.MultiHeadSelfAttention(D, H, causal=False, rng=0)
+    wide = ref.MultiHeadSelfAttention(D, H, causal=True, rng=0)
+    c = np.sqrt(reference.head_dim / D)  # q scaled by c: scores divided by sqrt(D), not sqrt(d)
+    for name, value in reference.params.items():
+        open_layer.params[name] = value.copy()
+        wide.params[name] = value * c if name in ("Wq", "bq") else value.copy()
+    slips = [(open_layer.forward(x), "is not causal: position t also attends to later "
+                                     "positions, the future. Mask the scores with the causal "
+                                     "mask (s <= t) before the softmax.")]
+    if H > 1:
+        slips.append((wide.forward(x), "scales the scores by sqrt(D), the whole embedding; "
+                                       "each head's scores are divided by sqrt(d), the head "
+                                       "size D / num_heads."))
+    return slips
+
+
+@no_delegation(*_ALL_REFERENCES)
 def check_self_attention_layer(layer_class) -> None:
     """Check ``layer_class(embed_dim, num_heads, rng)``: causal multi-head self-attention.
 
@@ -392,7 +470,8 @@ def check_self_attention_layer(layer_class) -> None:
         y = layer.forward(x)
         inputs.check(f"{what}.forward(x)")
         expected = reference.forward(x.astype(np.float64))
-        _compare(y, expected, f"{what}.forward(x) with x of shape {x.shape}", dtype=dtype)
+        _compare(y, expected, f"{what}.forward(x) with x of shape {x.shape}",
+                 _layer_slips(reference, x.astype(np.float64)), dtype=dtype)
         inputs = Unchanged(grad_out=g)
         dx = layer.backward(g)
         inputs.check(f"{what}.backward(grad_out)")
@@ -405,7 +484,13 @@ def check_self_attention_layer(layer_class) -> None:
             if name not in grads:
                 fail(f"{what}.backward did not store dL/d{name} in self.grads[{name!r}] "
                      f"(it has {sorted(grads)}).")
-            _compare(grads[name], value, f"{what}.backward: grads[{name!r}]", dtype=dtype)
+            got = grads[name]
+            if isinstance(got, np.ndarray) and value.ndim == 1 and got.ndim > 1 \
+                    and got.shape[-1] == value.shape[0]:
+                fail(f"{what}.backward: grads[{name!r}] has shape {got.shape}; a bias is shared "
+                     f"by every sample and position, so its gradient sums over every axis but "
+                     f"the last: shape {value.shape}.")
+            _compare(got, value, f"{what}.backward: grads[{name!r}]", dtype=dtype)
     print(PASSED)
 
 
