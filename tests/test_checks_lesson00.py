@@ -29,7 +29,7 @@ def in_place(images):
     (lambda im: im.reshape(len(im), -1) // 255, "returned integers"),
     (lambda im: im.reshape(len(im), -1).astype(float), "values up to 250"),
     (lambda im: im.reshape(len(im), -1) / 256.0, "divided by 256"),
-    (lambda im: im.reshape(len(im), -1) / 250.0, "divided by 250 instead of 255"),
+    (lambda im: im.reshape(len(im), -1) / 300.0, "divided by 300 instead of 255"),
     (lambda im: (im.reshape(len(im), -1) - 127.5) / 127.5, "range -1 to 1"),
     (lambda im: im.reshape(3, -1) / 255.0, "not a number written into the code"),
     (lambda im: (lambda x: (x - x.min()) / (x.max() - x.min()))(im.reshape(len(im), -1)),
