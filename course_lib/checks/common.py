@@ -464,11 +464,10 @@ def refuse_inherited(answer: object, references: Sequence[object], what: str) ->
         if isinstance(reference, type) and issubclass(answer, reference):
             name = _reference_name(reference)
             owner = "course_lib's " if name.startswith("course_lib.") else ""
-            fail(f"{what}: {answer.__name__} inherits from {owner}"
-                 f"{name}, the very piece this exercise asks you to write, "
-                 f"so its methods are course_lib's, not yours. Write it yourself: subclass "
-                 f"the template's base class ({answer.__mro__[-2].__name__} or Layer/Loss as "
-                 f"given) and write the methods with NumPy.")
+            fail(f"{what}: {answer.__name__} inherits from {owner}{name}, the very piece "
+                 f"this exercise asks you to write, so its methods are not yours. Write it "
+                 f"yourself: keep the template's class line (its base class, if any) and "
+                 f"write the methods with NumPy.")
 
 
 @contextlib.contextmanager
