@@ -253,10 +253,14 @@ class Identity(Layer):
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-x)), without overflow for large |x|.
 
-    exp is only ever taken of -|x| <= 0, so it lies in (0, 1].
+    exp is only ever taken of -|x| <= 0, so it lies in (0, 1]. A Python number or an
+    integer array gives float64 (``sigmoid(0.0)`` is 0.5 as a 0-d array); a float32 array
+    stays float32.
     """
+    x = np.asarray(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(dtype, copy=False)
 
 
 class Sigmoid(Layer):
