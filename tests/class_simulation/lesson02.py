@@ -91,15 +91,11 @@ def sgd_step(W, b, X, y, lr):
     err = X @ W + b - y[:, None]
     return W - lr * 2 * X.T @ err, b - lr * 2 * err.mean(axis=0)
 """, STEP, names=("N = 5 times too large", "1/N")),
-    Answer("sgd_step", "X centred in place before the step", "wrong", """
+    Answer("sgd_step", "the residual computed into y in place (y -= y_hat)", "wrong", """
 def sgd_step(W, b, X, y, lr):
-    y -= 0
-    y *= 1.0
-    err = X @ W + b - y[:, None]
-    X /= 1.0
-    X += 0.0
-    y[:] = y - y.mean() if len(y) > 1 else y
-    return W - lr * 2 * X.T @ err / len(X), b - lr * 2 * err.mean(axis=0)
+    y -= (X @ W + b)[:, 0]          # y now holds y - y_hat
+    r = -y[:, None]
+    return W - lr * 2 * X.T @ r / len(X), b - lr * 2 * r.mean(axis=0)
 """, STEP, names=("in place", "`y`")),
     Answer("sgd_step", "a course_lib SGD takes the step", "delegates", """
 def sgd_step(W, b, X, y, lr):
