@@ -560,3 +560,16 @@ def test_mlp_backward_with_course_lib_layers_gets_no_credit(capsys):
                                                    r"write it yourself"):
         checks.check_mlp_backward(mlp_backward)
     assert checks.PASSED not in capsys.readouterr().out
+
+
+def test_inheriting_the_reference_optimizer_is_not_told_to_subclass_it():
+    from course_lib.optim import Adam
+
+    class AdamOptimizer(Adam):
+        pass
+
+    with pytest.raises(checks.ExerciseError) as caught:
+        checks.check_adam(AdamOptimizer)
+    message = str(caught.value)
+    assert "inherits from course_lib's course_lib.optim.Adam" in message
+    assert "keep the template's class line" in message and "(Adam or" not in message

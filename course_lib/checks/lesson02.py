@@ -107,7 +107,8 @@ def check_standardise(standardise) -> None:
     statistic returned instead of the data, statistics per row (axis=1), the test set
     scaled with its own statistics, statistics of train and test together, the sample
     standard deviation (ddof=1), the variance, only centred, only divided, min-max
-    scaling, and an input changed in place.
+    scaling, and an input changed in place. An answer that calls scikit-learn's
+    StandardScaler, which the exercise redoes by hand, gets no credit.
 
     Parameters
     ----------
@@ -179,7 +180,8 @@ def check_sgd_step(sgd_step) -> None:
     place and returning them is fine, and so is a float32 answer. Names the usual slips:
     not a pair, the (N, 1) minus (N,) broadcast, no change, a step uphill, the 2 or the
     1/N or lr forgotten, a step some other multiple of the right one, X or y changed in
-    place.
+    place. An answer that lets course_lib's Dense, MSELoss or SGD compute the gradients or
+    the step gets no credit.
 
     Parameters
     ----------

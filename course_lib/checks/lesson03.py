@@ -87,7 +87,8 @@ def check_mlp_backward(mlp_backward: Callable) -> None:
     kept 2-d (keepdims), the 1/N forgotten, the wrong sign, z - t instead of
     softmax(z) - t, sigmoid's derivative h (1 - h) for tanh's 1 - h**2, the
     derivative taken at the pre-activation, no derivative at all, an input changed
-    in place, a wrong value.
+    in place, a wrong value. An answer that lets course_lib's layers and loss
+    backpropagate (Dense, Tanh, SoftmaxCrossEntropyLoss) gets no credit.
     """
     rng = np.random.default_rng(3)
     names = ("dW1", "db1", "dW2", "db2")

@@ -133,7 +133,9 @@ def check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound) -> None:
     Names the usual slips: sigmoid itself returned, tanh's derivative, ``1 - s**2``,
     ``1 - s``, ``a`` changed in place; for the bound, the value sigmoid(0) = 0.5
     given as the slope, tanh's slope 1, slopes added instead of multiplied, the
-    output layer counted, num_layers ignored, an array instead of a number.
+    output layer counted, num_layers ignored, an array instead of a number. An answer
+    whose slope comes from course_lib's Sigmoid layer (its backward) gets no credit; the
+    function ``sigmoid`` is fine.
     """
     _l05_check_sigmoid_prime(sigmoid_prime)
     _l05_check_gradient_bound(sigmoid_gradient_bound)
