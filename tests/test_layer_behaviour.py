@@ -136,3 +136,22 @@ def test_maxpool_drops_odd_row_and_column():
     assert y.shape == (2, 3, 3, 2)
     dx = pool.backward(np.ones_like(y))
     assert not dx[:, :, 6, :].any() and not dx[:, :, :, 4].any()
+
+
+def test_a_subclass_may_set_its_own_name():
+    from course_lib.layers import Layer
+    from course_lib.losses import Loss
+
+    class Named(Layer):
+        def __init__(self):
+            super().__init__()
+            self.name = "sigmoid"  # a student's extra attribute: the property takes it
+
+    class NamedLoss(Loss):
+        def __init__(self):
+            super().__init__()
+            self.name = "my loss"
+
+    assert Named().name == "sigmoid" and repr(Named()) == "sigmoid()"
+    assert NamedLoss().name == "my loss"
+    assert Sigmoid().name == "Sigmoid"

@@ -221,6 +221,22 @@ class MySigmoid(Layer):
     def backward(self, grad_out):
         return (grad_out * self.y * (1 - self.y)).astype(np.float32)
 """, SIGMOID),
+    Answer("MySigmoid", "extra attributes in an __init__ that calls super().__init__()",
+           "correct", """
+class MySigmoid(Layer):
+    def __init__(self, name="sigmoid"):
+        super().__init__()
+        self.name, self.calls = name, 0
+
+    def forward(self, x):
+        self.calls += 1
+        self.y = np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                          np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+        return self.y
+
+    def backward(self, grad_out):
+        return np.multiply(grad_out, self.y * (1.0 - self.y))
+""", SIGMOID),
     Answer("MySigmoid", "slope at the input: x * (1 - x)", "wrong", """
 class MySigmoid(Layer):
     def forward(self, x):
@@ -507,6 +523,21 @@ def leaky_relu_jacobian(x, alpha):
 
     def backward(self, grad_out):
         return grad_out * (self.pos + np.float32(self.alpha) * (1 - self.pos))
+""", LEAKY),
+    Answer("LeakyReLU", "keyword-only alpha, extra attribute, np.maximum forward", "correct", """
+class LeakyReLU(Layer):
+    def __init__(self, *, alpha=0.01):
+        super().__init__()
+        self.alpha = float(alpha)
+        self.history = []
+
+    def forward(self, x):
+        self.x = x
+        self.history.append(x.shape)
+        return np.maximum(x, self.alpha * x)
+
+    def backward(self, grad_out):
+        return grad_out * np.where(self.x > 0, 1.0, self.alpha)
 """, LEAKY),
     Answer("LeakyReLU", "backward masked by grad_out's sign", "wrong", LEAKY_HEAD + """
     def forward(self, x):
