@@ -27,7 +27,12 @@ class Loss:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The class name, or the name given with ``self.name = ...``."""
+        return getattr(self, "_name", None) or type(self).__name__
+
+    @name.setter
+    def name(self, value: str) -> None:  # a subclass may name its instances (self.name = ...)
+        self._name = str(value)
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:  # pragma: no cover
         raise NotImplementedError

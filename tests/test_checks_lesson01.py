@@ -44,6 +44,7 @@ def test_jacobian_correct_passes(capsys):
     (lambda x, a: np.diag(np.where(x > 0, 1.0, 0.1)), r"alpha=0.25\).* uses the slope 0.1 "
                                                        r"where x <= 0, expected alpha = 0.25"),
     (lambda x, a: np.eye(x.size), r"uses slope 1 where x <= 0, like the identity"),
+    (lambda x, a: np.diag(np.where(x > 0, x, a * x)), r"has the outputs y .* on its diagonal"),
     (lambda x, a: np.diag(np.where(x > 0, 1.0, a)).tolist(),
      r"should be a NumPy array.*got a list"),
     (lambda x, a: np.diag(np.where(x > 0, 1.0, a))[:, :4], r"should have shape \(5, 5\), got "
@@ -154,7 +155,8 @@ def inplace_forward(self, x):
     (make_leaky(backward=lambda self, g: 0.5 * np.where(self.positive, g, self.alpha * g)),
      r"It is 0.5 times the expected value everywhere"),
     (make_leaky(backward=lambda self, g: np.where(self.positive, g, -self.alpha * g)),
-     r"backward\(grad_out\) with alpha=0.1 uses the slope -0.1"),
+     r"backward\(grad_out\) with alpha=0.1 uses the slope -alpha = -0.1 where x <= 0: the "
+     r"sign is wrong"),
     (make_leaky(backward=lambda self, g: np.where(self.positive, g, self.alpha * g)[::-1]),
      r"backward\(grad_out\) with alpha=0.1 is wrong: at index"),
 ])
@@ -742,6 +744,8 @@ def _onehot(self):
     (_ce(backward=lambda self: (_onehot(self) - self.p) / len(self.y)),
      r"has the wrong sign: the gradient is \(p - t\) / N with t one-hot"),
     (_ce(backward=lambda self: self.p / len(self.y)), r"is p / N: subtract the one-hot target"),
+    (_ce(backward=lambda self: (self.p - _onehot(self)) / len(self.y) ** 2),
+     r"is divided by N = 5 twice"),
     (_ce(backward=lambda self: -_onehot(self) / (len(self.y) * self.p)),
      r"is dL/dp, the gradient with respect to the probabilities"),
     (_ce(backward=_changes_cache),
@@ -915,7 +919,7 @@ def _leaky_backward(rule):
     (lambda s, g: np.where(g > 0, g, s.alpha * g), "sign of grad_out"),
     (lambda s, g: np.where(s.x > 0, s.alpha * g, g), "swapped"),
     (lambda s, g: np.where(s.x > 0, g, 0.0), "is ReLU.s: where x <= 0"),
-    (lambda s, g: np.where(s.x > 0, g, -s.alpha * g), "uses the slope -0.1"),
+    (lambda s, g: np.where(s.x > 0, g, -s.alpha * g), "uses the slope -alpha = -0.1"),
     (lambda s, g: g * np.where(s.x > 0, s.x, s.alpha * s.x), "by the output y"),
 ])
 def test_leaky_relu_backward_slips_are_named(rule, message):

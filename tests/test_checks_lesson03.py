@@ -443,7 +443,8 @@ def adam_variant(slip):
                     if slip == "betas_swapped":
                         b1, b2 = 1 - b1, 1 - b2
                     m = b1 * m + (1 - b1) * g
-                    v = b2 * v + (1 - b2) * (g if slip == "g_not_squared" else g ** 2)
+                    v = b2 * v + (1 - b2) * {"g_not_squared": g,
+                                             "g_abs": np.abs(g)}.get(slip, g ** 2)
                     self.m[key], self.v[key] = m, v
                     if slip == "t_after_python":
                         c1 = 1 / (1 - self.beta1 ** (self.t - 1))
@@ -485,6 +486,7 @@ def adam_variant(slip):
                    r"0\.0001 swamps"),
     ("no_eps", r"there is no eps in the denominator: .* 0 / 0 = nan"),
     ("g_not_squared", r"v is updated with g instead of g\*\*2"),
+    ("g_abs", r"v is updated with \|g\| instead of g\*\*2"),
     ("folded", r"the bias correction is folded into the learning rate"),
     ("reset", r"m and v start from zero at every step"),
     ("no_state", r"nothing is kept between steps"),
@@ -537,3 +539,37 @@ def _backward_variant(divide_twice=False, bias_mean=False, no_transpose=False):
 def test_mlp_backward_slips_from_the_simulated_class(answer, message):
     with pytest.raises(checks.ExerciseError, match=message):
         checks.check_mlp_backward(answer)
+
+
+def test_mlp_backward_with_course_lib_layers_gets_no_credit(capsys):
+    from course_lib.layers import Dense, Tanh
+    from course_lib.losses import SoftmaxCrossEntropyLoss
+    from course_lib.model import Sequential
+
+    def mlp_backward(X, y, W1, b1, W2, b2):  # course_lib's layers backpropagate
+        first, second = Dense(*W1.shape), Dense(*W2.shape)
+        for layer, W, b in ((first, W1, b1), (second, W2, b2)):
+            layer.params["W"][...] = W
+            layer.params["b"][...] = b
+        model, loss = Sequential([first, Tanh(), second]), SoftmaxCrossEntropyLoss()
+        loss.forward(model.forward(X), y)
+        model.backward(loss.backward())
+        return first.grads["W"], first.grads["b"], second.grads["W"], second.grads["b"]
+
+    with pytest.raises(checks.ExerciseError, match=r"calls course_lib's course_lib\.layers.*"
+                                                   r"write it yourself"):
+        checks.check_mlp_backward(mlp_backward)
+    assert checks.PASSED not in capsys.readouterr().out
+
+
+def test_inheriting_the_reference_optimizer_is_not_told_to_subclass_it():
+    from course_lib.optim import Adam
+
+    class AdamOptimizer(Adam):
+        pass
+
+    with pytest.raises(checks.ExerciseError) as caught:
+        checks.check_adam(AdamOptimizer)
+    message = str(caught.value)
+    assert "inherits from course_lib's course_lib.optim.Adam" in message
+    assert "keep the template's class line" in message and "(Adam or" not in message

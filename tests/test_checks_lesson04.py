@@ -811,3 +811,15 @@ def test_strided_pool_that_keeps_the_odd_row_is_named():
 
     with pytest.raises(checks.ExerciseError, match=r"odd last row or column has no full 2x2"):
         checks.check_maxpool2_forward(keeps_odd)
+
+
+def test_block_reshape_with_the_two_before_the_size_is_named():
+    def mixed_blocks(x):  # (N, C, 2, Ho, 2, Wo): rows i and i + Ho in one "window"
+        N, C, H, W = x.shape
+        Ho, Wo = H // 2, W // 2
+        return x[:, :, :2 * Ho, :2 * Wo].reshape(N, C, 2, Ho, 2, Wo).max(axis=(2, 4))
+
+    for check in (checks.check_maxpool2_forward, checks.check_maxpool2_forward_loops):
+        with pytest.raises(checks.ExerciseError, match=r"\(N, C, 2, H // 2, 2, W // 2\).*not a "
+                                                       r"2x2 block"):
+            check(mixed_blocks)

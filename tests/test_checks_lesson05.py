@@ -90,6 +90,8 @@ def test_sigmoid_slope_wrong_function_is_named(wrong, message):
     (lambda n: "0.25", r"should be a number, got str"),
     (lambda n: 0.25 * n, r"adds the three slopes; the chain rule multiplies them"),
     (lambda n: 0.25 ** (n + 1) if n > 1 else 0.25, r"counts four sigmoids"),
+    (lambda n: 0.25 ** (n + 1), r"gradient_bound\(1\) = 0.0625 = 0.25 \*\* 2 counts two "
+                                r"sigmoids: num_layers \+ 1"),
     (lambda n: 0.25, r"is one layer's bound whatever num_layers is"),
     (lambda n: 0.25 if n == 1 else 0.5 ** n, r"uses sigmoid\(0\) = 0.5, the value"),
     (lambda n: 0.25 ** n if n != 5 else 0.01,
@@ -665,3 +667,28 @@ def test_confusion_matrices_draws_one_panel_per_matrix(log):
         assert ("" in texts) == log and ("0" in texts) == (not log)
     finally:
         plt.close(fig)
+
+
+def test_sigmoid_slope_from_a_course_lib_sigmoid_layer_gets_no_credit(capsys):
+    from course_lib.layers import Sigmoid
+
+    def sigmoid_prime(a):  # the layer's backward computes the slope
+        layer = Sigmoid()
+        layer.forward(a)
+        return layer.backward(np.ones_like(a))
+
+    with pytest.raises(checks.ExerciseError, match=r"calls course_lib's .*Sigmoid.*write it "
+                                                   r"yourself"):
+        checks.check_sigmoid_slope(sigmoid_prime, lambda n: 0.25 ** n)
+    assert checks.PASSED not in capsys.readouterr().out
+
+
+def test_sigmoid_slope_accepts_the_bound_from_sigmoid_of_a_python_number(capsys):
+    from course_lib.layers import sigmoid
+
+    def bound(num_layers):  # course_lib's sigmoid takes a Python number too
+        s = sigmoid(0.0)
+        return (s * (1 - s)) ** num_layers
+
+    checks.check_sigmoid_slope(sigmoid_prime_right, bound)
+    assert capsys.readouterr().out.strip() == checks.PASSED

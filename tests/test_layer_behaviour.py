@@ -112,6 +112,13 @@ def test_sigmoid_and_softmax_survive_extreme_inputs(dtype):
     assert p[0, -1] == pytest.approx(1.0)
 
 
+def test_sigmoid_takes_python_numbers_and_integers():
+    assert float(sigmoid(0.0)) == 0.5  # a student's sigmoid(0.0) for the largest slope
+    np.testing.assert_allclose(sigmoid(np.array([0, 2])), [0.5, 1 / (1 + np.exp(-2))])
+    assert sigmoid(np.array([0, 2])).dtype == np.float64
+    assert sigmoid(np.zeros(2, dtype=np.float32)).dtype == np.float32
+
+
 def test_maxpool_gives_the_gradient_to_the_first_tied_maximum_only():
     x = np.zeros((1, 1, 2, 4))
     x[0, 0, :, 2:] = [[1.0, 3.0], [3.0, 2.0]]  # second window: tie between (0,1) and (1,0)
@@ -129,3 +136,22 @@ def test_maxpool_drops_odd_row_and_column():
     assert y.shape == (2, 3, 3, 2)
     dx = pool.backward(np.ones_like(y))
     assert not dx[:, :, 6, :].any() and not dx[:, :, :, 4].any()
+
+
+def test_a_subclass_may_set_its_own_name():
+    from course_lib.layers import Layer
+    from course_lib.losses import Loss
+
+    class Named(Layer):
+        def __init__(self):
+            super().__init__()
+            self.name = "sigmoid"  # a student's extra attribute: the property takes it
+
+    class NamedLoss(Loss):
+        def __init__(self):
+            super().__init__()
+            self.name = "my loss"
+
+    assert Named().name == "sigmoid" and repr(Named()) == "sigmoid()"
+    assert NamedLoss().name == "my loss"
+    assert Sigmoid().name == "Sigmoid"

@@ -471,11 +471,12 @@ def refuse_inherited(answer: object, references: Sequence[object], what: str) ->
         return
     for reference in references:
         if isinstance(reference, type) and issubclass(answer, reference):
-            fail(f"{what}: {answer.__name__} inherits from course_lib's "
-                 f"{_reference_name(reference)}, the very piece this exercise asks you to write, "
-                 f"so its methods are course_lib's, not yours. Write it yourself: subclass "
-                 f"the template's base class ({answer.__mro__[-2].__name__} or Layer/Loss as "
-                 f"given) and write the methods with NumPy.")
+            name = _reference_name(reference)
+            owner = "course_lib's " if name.startswith("course_lib.") else ""
+            fail(f"{what}: {answer.__name__} inherits from {owner}{name}, the very piece "
+                 f"this exercise asks you to write, so its methods are not yours. Write it "
+                 f"yourself: keep the template's class line (its base class, if any) and "
+                 f"write the methods with NumPy.")
 
 
 @contextlib.contextmanager
@@ -517,7 +518,8 @@ def refuse_delegation(what: str, *references: object):
                 caller = caller.f_back
 
     def delegation() -> ExerciseError:
-        err = ExerciseError(f"{what} calls course_lib's {caught[0]}, the reference for this "
+        owner = "course_lib's " if caught[0].startswith("course_lib.") else ""  # or sklearn
+        err = ExerciseError(f"{what} calls {owner}{caught[0]}, the reference for this "
                             f"very exercise. No credit for calling it: write it yourself, with "
                             f"NumPy operations (course_lib's other pieces are fine where the "
                             f"exercise says so).")

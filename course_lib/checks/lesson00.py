@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import PASSED, compare_arrays, fail
+from .common import PASSED, compare_arrays, constant_ratio, fail
 
 def _prepare_slips(images: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """(wrong answer, message) for the scaling slips on ``images``."""
@@ -25,6 +25,10 @@ def _prepare_slips(images: np.ndarray) -> list[tuple[np.ndarray, str]]:
                      "same 255."),
         ((x - x.mean()) / x.std(), "standardised the pixels (mean 0, std 1). This exercise "
                                    "asks for values from 0 to 1: divide by 255."),
+        ((x - 127.5) / 127.5, "scaled the pixels to the range -1 to 1 ((x - 127.5) / 127.5). "
+                              "This exercise asks for values from 0 to 1: divide by 255."),
+        (x / 256.0, "divided by 256. The largest uint8 pixel is 255, which must become 1: "
+                    "divide by 255."),
         (images.reshape(x.shape[1], len(images)).T / 255.0,
          "mixes the pixels of different images: reshape(784, N).T fills the array in the "
          "wrong order, so a row is not one image. Reshape to (N, 784) directly: "
@@ -86,6 +90,11 @@ def check_prepare_images(prepare_images) -> None:
                 for candidate, message in _prepare_slips(images):
                     if np.allclose(got, candidate, rtol=1e-5, atol=1e-6):
                         fail(f"{what} {message}")
+                ratio = constant_ratio(got, expected)
+                if ratio is not None and ratio < 1.5:  # larger: "values up to" below
+                    fail(f"{what} is {ratio:.4g} times x / 255 everywhere: it divided by "
+                         f"{255 / ratio:.4g} instead of 255. Divide by 255, the largest value a "
+                         f"uint8 pixel can have, so that white becomes exactly 1.")
             if got.shape == expected.shape and np.nanmax(got) > 1.5:
                 fail(f"{what} has values up to {np.nanmax(got):g}. Scale them to the range "
                       f"0 to 1: divide by 255.")

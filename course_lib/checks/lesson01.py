@@ -425,6 +425,9 @@ def _l01_fixed_slope(slopes: np.ndarray, alpha: float, what: str) -> None:
     if np.isclose(slope, 1.0):
         fail(f"{what} uses slope 1 where x <= 0, like the identity: there the slope is "
              f"alpha = {alpha}.")
+    if np.isclose(slope, -alpha):
+        fail(f"{what} uses the slope -alpha = {slope:.4g} where x <= 0: the sign is wrong. "
+             f"There y = alpha * x, whose slope is +alpha = {alpha}.")
     fail(f"{what} uses the slope {slope:.4g} where x <= 0, expected alpha = {alpha}: use the "
          f"alpha you were given, not a fixed number.")
 
@@ -459,6 +462,10 @@ def check_leaky_relu_jacobian(jacobian_fn: Callable) -> None:
                  f"dy_i/dx_j. Put the slopes on its diagonal with np.diag.")
         if (isinstance(got, np.ndarray) and got.shape == expected.shape
                 and np.all(np.isfinite(got))):
+            if np.allclose(got, np.diag(np.where(negative, alpha * x, x))):
+                fail(f"{what} has the outputs y (x, or alpha * x where x <= 0) on its "
+                     f"diagonal. The Jacobian holds the slopes dy_i/dx_i: 1 where x > 0, alpha "
+                     f"elsewhere.")
             diagonal = np.diag(got)
             off_diagonal = got - np.diag(diagonal)
             if np.allclose(off_diagonal, 0) and np.allclose(diagonal[~negative], 1):
@@ -641,6 +648,8 @@ def check_softmax_cross_entropy(loss_cls: type) -> None:
                              "one-hot (subtract 1 only at the true class), then divide by N."),
             ((onehot - p) / N, "has the wrong sign: the gradient is (p - t) / N with t one-hot, "
                                "predicted minus true."),
+            ((p - onehot) / N ** 2, f"is divided by N = {N} twice, (p - t) / N**2. The loss "
+                                    f"is a mean, so the gradient carries one 1/N: (p - t) / N."),
             (p / N, "is p / N: subtract the one-hot target t, (p - t) / N."),
             (-onehot / (N * p), "is dL/dp, the gradient with respect to the probabilities. The "
                                 "fused loss returns the gradient with respect to the logits z: "

@@ -94,6 +94,7 @@ def _standardise_slip(name: str, got: np.ndarray, X: np.ndarray, X_train: np.nda
             fail(f"{name} {message}")
 
 
+@no_delegation("sklearn.preprocessing.StandardScaler")
 def check_standardise(standardise) -> None:
     """Check ``standardise(X_train, X_test) -> (X_train_std, X_test_std)``.
 
@@ -106,7 +107,8 @@ def check_standardise(standardise) -> None:
     statistic returned instead of the data, statistics per row (axis=1), the test set
     scaled with its own statistics, statistics of train and test together, the sample
     standard deviation (ddof=1), the variance, only centred, only divided, min-max
-    scaling, and an input changed in place.
+    scaling, and an input changed in place. An answer that calls scikit-learn's
+    StandardScaler, which the exercise redoes by hand, gets no credit.
 
     Parameters
     ----------
@@ -160,7 +162,13 @@ def _course_lib_step(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray,
     return layer.params["W"].copy(), layer.params["b"].copy()
 
 
-@no_delegation("course_lib.optim.SGD")
+#: course_lib's pieces that would compute the step's gradients (or the step) for the student
+_SGD_STEP_REFERENCES = ("course_lib.optim.SGD", "course_lib.layers.Dense",
+                        "course_lib.layers.MatMul", "course_lib.layers.BiasAdd",
+                        "course_lib.losses.MSELoss")
+
+
+@no_delegation(*_SGD_STEP_REFERENCES)
 def check_sgd_step(sgd_step) -> None:
     """Check ``sgd_step(W, b, X, y, lr) -> (W_new, b_new)``: one SGD step of linear regression.
 
@@ -172,7 +180,8 @@ def check_sgd_step(sgd_step) -> None:
     place and returning them is fine, and so is a float32 answer. Names the usual slips:
     not a pair, the (N, 1) minus (N,) broadcast, no change, a step uphill, the 2 or the
     1/N or lr forgotten, a step some other multiple of the right one, X or y changed in
-    place.
+    place. An answer that lets course_lib's Dense, MSELoss or SGD compute the gradients or
+    the step gets no credit.
 
     Parameters
     ----------

@@ -65,6 +65,13 @@ _L03_BACKWARD_SLIPS = {
 }
 
 
+#: course_lib's layers and losses that would do mlp_backward's backpropagation for the student
+_MLP_BACKWARD_REFERENCES = ("course_lib.layers.Dense", "course_lib.layers.MatMul",
+                            "course_lib.layers.BiasAdd", "course_lib.layers.Tanh",
+                            "course_lib.losses.SoftmaxCrossEntropyLoss")
+
+
+@no_delegation(*_MLP_BACKWARD_REFERENCES)
 def check_mlp_backward(mlp_backward: Callable) -> None:
     """Check ``mlp_backward(X, y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)``.
 
@@ -80,7 +87,8 @@ def check_mlp_backward(mlp_backward: Callable) -> None:
     kept 2-d (keepdims), the 1/N forgotten, the wrong sign, z - t instead of
     softmax(z) - t, sigmoid's derivative h (1 - h) for tanh's 1 - h**2, the
     derivative taken at the pre-activation, no derivative at all, an input changed
-    in place, a wrong value.
+    in place, a wrong value. An answer that lets course_lib's layers and loss
+    backpropagate (Dense, Tanh, SoftmaxCrossEntropyLoss) gets no credit.
     """
     rng = np.random.default_rng(3)
     names = ("dW1", "db1", "dW2", "db2")
@@ -477,8 +485,8 @@ def _l03_adam_path(params: _L03Params, grads: _L03Steps,
                      "t_zero": step - 1}.get(slip, step)
                 fresh = slip in ("reset", "no_state")
                 m[key] = b1 * (0.0 if fresh else m[key]) + (1.0 - b1) * g
-                v[key] = b2 * (0.0 if fresh else v[key]) + (1.0 - b2) * (
-                    g if slip == "g_not_squared" else g * g)
+                v[key] = b2 * (0.0 if fresh else v[key]) + (1.0 - b2) * {
+                    "g_not_squared": g, "g_abs": np.abs(g)}.get(slip, g * g)
                 c1, c2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
                 if slip == "folded":
                     update = lr * np.sqrt(c2) / c1 * m[key] / (np.sqrt(v[key]) + eps)
@@ -525,6 +533,9 @@ def _l03_adam_slips(beta1: float, beta2: float, eps: float) -> dict[str, str]:
                   "sqrt(v_hat) + eps.",
         "g_not_squared": "v is updated with g instead of g**2. v is the running mean of the "
                          "squared gradient: v = beta2 * v + (1 - beta2) * g**2.",
+        "g_abs": "v is updated with |g| instead of g**2. v is the running mean of the squared "
+                 "gradient, v = beta2 * v + (1 - beta2) * g**2, so that sqrt(v_hat) has the size "
+                 "of g.",
         "folded": f"the bias correction is folded into the learning rate, "
                   f"lr * sqrt(1 - beta2**t) / (1 - beta1**t) * m / (sqrt(v) + eps). That form "
                   f"(from the Adam paper) scales eps too, which shows where a gradient is tiny "

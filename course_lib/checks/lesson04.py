@@ -179,7 +179,11 @@ def _l04_check_pool_forward(forward: Callable[..., object], name: str) -> None:
                                "x[:, :, 2*i:2*i+2, 2*j:2*j+2]."),
                  (np.maximum(expected, 0), "starts each maximum at 0, so a window of negative "
                                            "numbers gives 0. Start from the window's own "
-                                           "values (.max() of the window, or its first entry).")]
+                                           "values (.max() of the window, or its first entry)."),
+                 (x[:, :, :2 * Ho, :2 * Wo].reshape(N, C, 2, Ho, 2, Wo).max(axis=(2, 4)),
+                  "reshapes to (N, C, 2, H // 2, 2, W // 2): that groups rows i and i + H // 2, "
+                  "which are not neighbours, so a 'window' is not a 2x2 block. Reshape to "
+                  "(N, C, H // 2, 2, W // 2, 2) and take the max over axes 3 and 5.")]
         name_slip(got, expected, slips, what)
         compare_arrays(got, expected, what)
     print(PASSED)

@@ -86,6 +86,10 @@ def _l05_check_gradient_bound(bound_fn) -> None:
     if np.isclose(one, 1.0):
         fail("sigmoid_gradient_bound(1) = 1 is the largest slope of tanh (and ReLU's slope); "
              "the sigmoid is flatter: evaluate sigmoid_prime on a grid and take the maximum.")
+    if np.isclose(one, 0.25 ** 2, rtol=1e-3):
+        fail("sigmoid_gradient_bound(1) = 0.0625 = 0.25 ** 2 counts two sigmoids: "
+             "num_layers + 1. Only the hidden layers have a sigmoid (the output layer is "
+             "linear, its softmax is in the loss): max_slope ** num_layers.")
     if not np.isclose(one, 0.25, rtol=1e-3):
         fail(f"sigmoid_gradient_bound(1) = {one:.6g}, but one sigmoid layer multiplies the "
              f"gradient by at most the largest slope: look at "
@@ -114,6 +118,7 @@ def _l05_check_gradient_bound(bound_fn) -> None:
                  f"max_slope = 0.25, so together by at most 0.25 ** {num_layers}.")
 
 
+@no_delegation("course_lib.layers.Sigmoid")
 def check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound) -> None:
     """Check the sigmoid-slope exercise: ``sigmoid_prime(a)`` and ``sigmoid_gradient_bound(n)``.
 
@@ -128,7 +133,9 @@ def check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound) -> None:
     Names the usual slips: sigmoid itself returned, tanh's derivative, ``1 - s**2``,
     ``1 - s``, ``a`` changed in place; for the bound, the value sigmoid(0) = 0.5
     given as the slope, tanh's slope 1, slopes added instead of multiplied, the
-    output layer counted, num_layers ignored, an array instead of a number.
+    output layer counted, num_layers ignored, an array instead of a number. An answer
+    whose slope comes from course_lib's Sigmoid layer (its backward) gets no credit; the
+    function ``sigmoid`` is fine.
     """
     _l05_check_sigmoid_prime(sigmoid_prime)
     _l05_check_gradient_bound(sigmoid_gradient_bound)

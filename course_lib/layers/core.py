@@ -39,7 +39,12 @@ class Layer:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        """The class name, or the name given with ``self.name = ...``."""
+        return getattr(self, "_name", None) or type(self).__name__
+
+    @name.setter
+    def name(self, value: str) -> None:  # a subclass may name its instances (self.name = ...)
+        self._name = str(value)
 
     def num_params(self) -> int:
         """Number of trainable scalars."""
@@ -253,10 +258,14 @@ class Identity(Layer):
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function 1 / (1 + exp(-x)), without overflow for large |x|.
 
-    exp is only ever taken of -|x| <= 0, so it lies in (0, 1].
+    exp is only ever taken of -|x| <= 0, so it lies in (0, 1]. A Python number or an
+    integer array gives float64 (``sigmoid(0.0)`` is 0.5 as a 0-d array); a float32 array
+    stays float32.
     """
+    x = np.asarray(x)
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
     z = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(x.dtype, copy=False)
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z)).astype(dtype, copy=False)
 
 
 class Sigmoid(Layer):
