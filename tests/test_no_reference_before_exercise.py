@@ -154,6 +154,10 @@ def test_the_references_are_found_for_the_checks_that_refuse_delegation():
 # --------------------------------------------------------------------------------------
 # What the cells bind: a static walk over the module-level statements
 # --------------------------------------------------------------------------------------
+#: the packages whose objects a check may refuse (course_lib's own, scikit-learn's metrics)
+WATCHED = ("course_lib", "sklearn")
+
+
 def _import(module: str) -> object | None:
     try:
         return importlib.import_module(module)
@@ -182,7 +186,7 @@ def _targets(node: ast.expr) -> list[ast.expr]:
 def _bind_statement(stmt: ast.stmt, names: dict[str, object]) -> None:
     """Update ``names`` (bare name -> course_lib object it is bound to) for one statement."""
     if isinstance(stmt, ast.ImportFrom):
-        if stmt.level or not (stmt.module or "").startswith("course_lib"):
+        if stmt.level or (stmt.module or "").split(".")[0] not in WATCHED:
             for alias in stmt.names:
                 names.pop(alias.asname or alias.name, None)
             return
@@ -200,11 +204,11 @@ def _bind_statement(stmt: ast.stmt, names: dict[str, object]) -> None:
     elif isinstance(stmt, ast.Import):
         for alias in stmt.names:
             if alias.asname:
-                value = _import(alias.name) if alias.name.startswith("course_lib") else None
+                value = _import(alias.name) if alias.name.split(".")[0] in WATCHED else None
                 names[alias.asname] = value
             else:
                 top = alias.name.split(".")[0]
-                names[top] = _import(top) if top == "course_lib" else None
+                names[top] = _import(top) if top in WATCHED else None
     elif isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         value = stmt.value
@@ -269,7 +273,7 @@ def bindings(sources: list[str]) -> dict[str, object]:
 def _course_lib(value: object) -> bool:
     module = value.__name__ if isinstance(value, types.ModuleType) else getattr(
         value, "__module__", None)
-    return isinstance(module, str) and module.split(".")[0] == "course_lib"
+    return isinstance(module, str) and module.split(".")[0] in WATCHED
 
 
 def test_bindings_sees_imports_aliases_and_assignments():
@@ -319,7 +323,7 @@ def references_before(name: str) -> list[str]:
         hits = sorted(n for n, value in bound.items() if id(value) in refused)
         if hits:
             problems.append(f"cell {index} ({cell_id}, {', '.join(called)}): "
-                            f"{', '.join(hits)} already bound to course_lib's reference")
+                            f"{', '.join(hits)} already bound to the reference its check refuses")
     return problems
 
 
@@ -328,7 +332,7 @@ def test_no_reference_of_an_exercise_is_a_bare_name_before_its_answer(notebook):
     problems = references_before(notebook.name)
     assert not problems, (
         f"student/{notebook.name}: a student could answer these exercises by calling "
-        f"course_lib's own version. Import it after the exercise, or use it qualified "
+        f"the reference (course_lib's, or scikit-learn's). Import it after the exercise, or use it qualified "
         f"(layers.Sigmoid()) in the cells before:\n  " + "\n  ".join(problems))
 
 
