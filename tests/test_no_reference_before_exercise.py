@@ -69,7 +69,9 @@ def refused_references(check: object) -> list[object]:
     * lesson 08's ``_l08_call``: every piece of ``_L08_PIECES``;
     * lesson 09's ``_forbidden(owner, "attr", ...)``: ``owner.attr`` (the class
       for a method);
-    * lesson 10's ``_refuse_delegation``: ``_REFERENCES`` and ``_REFERENCE_CLASSES``.
+    * lesson 10's ``_refuse_delegation``: ``_REFERENCES`` and ``_REFERENCE_CLASSES``;
+    * lesson 07's ``_refuse_reference``: every public function and class of
+      ``course_lib.autograd``.
     """
     found: list[object] = []
     layer = check
@@ -90,6 +92,10 @@ def refused_references(check: object) -> list[object]:
             found.append(_bindable(owner, ast.literal_eval(node.args[1])))
         elif node.func.id == "_refuse_delegation":
             found += [*module._REFERENCES.values(), *module._REFERENCE_CLASSES]
+        elif node.func.id == "_refuse_reference":  # lesson 07: anything of course_lib.autograd
+            from course_lib import autograd
+            found += [value for name, value in vars(autograd).items() if not name.startswith("_")
+                      and getattr(value, "__module__", None) == autograd.__name__]
     found = list({id(r): r for r in found}.values())
     own = OWN_PIECES.get(function.__name__)
     if own is not None:
@@ -149,6 +155,8 @@ def test_the_references_are_found_for_the_checks_that_refuse_delegation():
         checks.check_clip_by_global_norm))
     assert id(attention.scaled_dot_product_attention) in map(id, refused_references(
         checks.check_attention))
+    from course_lib import autograd
+    assert id(autograd.topological_order) in map(id, refused_references(checks.check_topo_sort))
 
 
 # --------------------------------------------------------------------------------------
