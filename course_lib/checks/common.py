@@ -518,7 +518,7 @@ def refuse_delegation(what: str, *references: object):
                 caller = caller.f_back
 
     def delegation() -> ExerciseError:
-        owner = "course_lib's " if caught[0].startswith("course_lib.") else ""  # or sklearn
+        owner = "course_lib's " if caught[0].startswith("course_lib.") else ""  # or sklearn's
         err = ExerciseError(f"{what} calls {owner}{caught[0]}, the reference for this "
                             f"very exercise. No credit for calling it: write it yourself, with "
                             f"NumPy operations (course_lib's other pieces are fine where the "
