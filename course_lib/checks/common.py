@@ -519,10 +519,10 @@ def refuse_delegation(what: str, *references: object):
 
     def delegation() -> ExerciseError:
         owner = "course_lib's " if caught[0].startswith("course_lib.") else ""  # or sklearn's
-        err = ExerciseError(f"{what} calls {owner}{caught[0]}, the reference for this "
-                            f"very exercise. No credit for calling it: write it yourself, with "
-                            f"NumPy operations (course_lib's other pieces are fine where the "
-                            f"exercise says so).")
+        err = ExerciseError(f"{what} calls {owner}{caught[0]}, which does the work this "
+                            f"exercise asks for. No credit for calling it: write it yourself, "
+                            f"with NumPy operations (course_lib's other pieces are fine where "
+                            f"the exercise says so).")
         err.delegation = True  # type: ignore[attr-defined]
         return err
 
@@ -542,8 +542,16 @@ def refuse_delegation(what: str, *references: object):
         raise delegation()
 
 
-def no_delegation(*references: object) -> Callable[[Callable[..., None]], Callable[..., None]]:
+def no_delegation(*references: object, tools: Sequence[object] = ()
+                  ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Decorate a check so that it refuses answers that reuse ``references`` (course_lib's own).
+
+    ``references`` are the exercise's own piece (``Sigmoid`` for a sigmoid
+    layer): the lesson keeps them out of the student's namespace until the
+    exercise is done (``tests/test_no_reference_before_exercise.py`` reads
+    ``__references__``). ``tools`` are pieces the lesson uses freely before
+    the exercise (``Dense``, ``MSELoss``, scikit-learn's ``StandardScaler`` shown
+    just before it) that would do the exercise's work: refused the same way.
 
     Before the check: a class answer that inherits from a reference class fails
     (``class MySigmoid(Sigmoid): pass``). During the check: a call from the
@@ -558,7 +566,7 @@ def no_delegation(*references: object) -> Callable[[Callable[..., None]], Callab
     def decorate(check: Callable[..., None]) -> Callable[..., None]:
         @functools.wraps(check)
         def run(*args: object, **kwargs: object) -> None:
-            resolved = [_resolve(r) for r in references]
+            resolved = [_resolve(r) for r in (*references, *tools)]
             answers = [a for a in (*args, *kwargs.values()) if callable(a)]
             for answer in answers:
                 refuse_inherited(answer, resolved, check.__name__.removeprefix("check_"))
@@ -576,6 +584,7 @@ def no_delegation(*references: object) -> Callable[[Callable[..., None]], Callab
             return result
 
         run.__references__ = references  # type: ignore[attr-defined]
+        run.__tools__ = tuple(tools)  # type: ignore[attr-defined]
         return run
 
     return decorate

@@ -94,7 +94,7 @@ def _standardise_slip(name: str, got: np.ndarray, X: np.ndarray, X_train: np.nda
             fail(f"{name} {message}")
 
 
-@no_delegation("sklearn.preprocessing.StandardScaler")
+@no_delegation(tools=("sklearn.preprocessing.StandardScaler",))
 def check_standardise(standardise) -> None:
     """Check ``standardise(X_train, X_test) -> (X_train_std, X_test_std)``.
 
@@ -163,12 +163,12 @@ def _course_lib_step(W: np.ndarray, b: np.ndarray, X: np.ndarray, y: np.ndarray,
 
 
 #: course_lib's pieces that would compute the step's gradients (or the step) for the student
-_SGD_STEP_REFERENCES = ("course_lib.optim.SGD", "course_lib.layers.Dense",
-                        "course_lib.layers.MatMul", "course_lib.layers.BiasAdd",
-                        "course_lib.losses.MSELoss")
+#: what the lesson uses before sgd_step and could compute its gradients (refused as tools)
+_SGD_STEP_TOOLS = ("course_lib.layers.Dense", "course_lib.layers.MatMul",
+                   "course_lib.layers.BiasAdd", "course_lib.losses.MSELoss")
 
 
-@no_delegation(*_SGD_STEP_REFERENCES)
+@no_delegation("course_lib.optim.SGD", tools=_SGD_STEP_TOOLS)
 def check_sgd_step(sgd_step) -> None:
     """Check ``sgd_step(W, b, X, y, lr) -> (W_new, b_new)``: one SGD step of linear regression.
 

@@ -66,12 +66,12 @@ _L03_BACKWARD_SLIPS = {
 
 
 #: course_lib's layers and losses that would do mlp_backward's backpropagation for the student
-_MLP_BACKWARD_REFERENCES = ("course_lib.layers.Dense", "course_lib.layers.MatMul",
-                            "course_lib.layers.BiasAdd", "course_lib.layers.Tanh",
-                            "course_lib.losses.SoftmaxCrossEntropyLoss")
+_MLP_BACKWARD_TOOLS = ("course_lib.layers.Dense", "course_lib.layers.MatMul",
+                       "course_lib.layers.BiasAdd", "course_lib.layers.Tanh",
+                       "course_lib.losses.SoftmaxCrossEntropyLoss")
 
 
-@no_delegation(*_MLP_BACKWARD_REFERENCES)
+@no_delegation(tools=_MLP_BACKWARD_TOOLS)
 def check_mlp_backward(mlp_backward: Callable) -> None:
     """Check ``mlp_backward(X, y, W1, b1, W2, b2) -> (dW1, db1, dW2, db2)``.
 

@@ -118,7 +118,7 @@ def _l05_check_gradient_bound(bound_fn) -> None:
                  f"max_slope = 0.25, so together by at most 0.25 ** {num_layers}.")
 
 
-@no_delegation("course_lib.layers.Sigmoid")
+@no_delegation(tools=("course_lib.layers.Sigmoid",))
 def check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound) -> None:
     """Check the sigmoid-slope exercise: ``sigmoid_prime(a)`` and ``sigmoid_gradient_bound(n)``.
 

@@ -114,7 +114,7 @@ def _l06_check_gradient(l2_gradient) -> None:
         compare_arrays(got, expected, what)
 
 
-@no_delegation("course_lib.optim.SGD", "course_lib.optim.SGDW")
+@no_delegation(tools=("course_lib.optim.SGD", "course_lib.optim.SGDW"))
 def check_l2_term(l2_penalty, l2_gradient) -> None:
     """Check ``l2_penalty(params, weight_decay)`` and ``l2_gradient(grad, param, weight_decay)``.
 
