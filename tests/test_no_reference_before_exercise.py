@@ -36,6 +36,7 @@ import make_student  # noqa: E402
 from student_run import check_cells  # noqa: E402
 
 from course_lib import checks  # noqa: E402
+from course_lib.checks.common import _resolve  # noqa: E402
 
 STUDENT_NOTEBOOKS = sorted((REPO / "student").glob("[0-9][0-9]_*.ipynb"))
 
@@ -47,13 +48,6 @@ def _innermost(check: object) -> types.FunctionType:
     while hasattr(check, "__wrapped__"):
         check = check.__wrapped__
     return check  # type: ignore[return-value]
-
-
-def _resolve(reference: object) -> object:
-    if not isinstance(reference, str):
-        return reference
-    module, _, name = reference.rpartition(".")
-    return getattr(importlib.import_module(module), name)
 
 
 def _bindable(owner: object, attr: str) -> object:
