@@ -527,13 +527,18 @@ def main(argv: list[str]) -> None:
         if event == "import" and len(args) > 1 and args[1] is not None:
             if not course_file(args[1]):  # a compiled extension module: native code
                 refuse(f"loading the compiled module {args[1]!r}", tampering=True)
-        if library_import(frame, libraries):
-            return  # a library module's own code while it is imported (enum's frames, ...)
         if event == "sys.setprofile":
             if not (pristine_caller(frame, stdlib, pristine)
                     and not student_on_stack(frame, trusted)):
                 refuse("setting the profile hook (sys.setprofile)", tampering=True)
             return
+        if event.startswith(TAMPER_EVENTS) and not event.startswith("ctypes."):
+            # whoever asks, a library's import included: a C function the student planted
+            # where a library calls it on import must not add an audit hook (it would be
+            # handed every frame the checks take)
+            refuse(f"the audit event {event!r}", tampering=True)
+        if library_import(frame, libraries):
+            return  # a library module's own code while it is imported (enum's frames, ctypes)
         if event.startswith(TAMPER_EVENTS):
             refuse(f"the audit event {event!r}", tampering=True)
         if event.startswith(BLOCKED_EVENTS):
