@@ -608,7 +608,9 @@ def main(argv: list[str]) -> None:
             installed = getprofile()
             setprofile(None)
             alarm(0)
-            if installed is not hook or watcher.gi_frame is None:
+            # (a check that raised is no pass anyway; and the cell's timeout, SIGALRM, may
+            # strike while the hook runs, which stops it: that is a timeout, not tampering)
+            if (installed is not hook or watcher.gi_frame is None) and not result["error"]:
                 tamper.append("the grader's profile hook was replaced, removed or stopped")
             result["stdout"], result["stderr"] = take_out(), take_err()
         if tamper or changes(snap, modules) or constants_changed(table) or result["error"]:

@@ -41,7 +41,9 @@ SMALL = "90_small.ipynb"
 SANDBOX = grade.probe_sandbox() if sys.platform == "linux" else "not Linux"
 needs_sandbox = pytest.mark.skipif(SANDBOX is not None, reason=f"no sandbox: {SANDBOX}")
 NO_SANDBOX = [] if SANDBOX is None else ["--no-sandbox"]
-CELL_TIMEOUT = 10  # seconds: an endless loop costs this much; every real cell here takes < 2 s
+#: seconds: an endless loop costs this much; every real cell here takes < 2 s on a quiet
+#: machine (the standardise check imports scikit-learn: several seconds on a busy one)
+CELL_TIMEOUT = 30
 
 
 def _read(name: str):
@@ -628,7 +630,9 @@ def test_the_graders_own_state_is_out_of_reach(attack):
                + record["checks"].get("check", {}).get("stdout", ""))
     if attack.startswith("frame_") and attack != "frame_laundered":
         assert "refused: grading sandbox: taking a frame" in printed, record
-    if attack in ("hook_state", "setprofile_laundered", "patch_laundered", "audit_hook",
+    if attack == "hook_state":  # the watcher's frame is refused; stopping it fails the check
+        assert "refused: grading sandbox: taking a frame (gi_frame)" in printed, record
+    if attack in ("setprofile_laundered", "patch_laundered", "audit_hook",
                   "open_then_pass", "runner_globals", "table_in_place", "table_laundered"):
         assert record["tampered"], record
     if attack == "signal_handler":
