@@ -630,8 +630,9 @@ def test_the_graders_own_state_is_out_of_reach(attack):
                + record["checks"].get("check", {}).get("stdout", ""))
     if attack.startswith("frame_") and attack != "frame_laundered":
         assert "refused: grading sandbox: taking a frame" in printed, record
-    if attack == "hook_state":  # the watcher's frame is refused; stopping it fails the check
+    if attack == "hook_state":  # the watcher's frame is refused; it cannot be stopped either
         assert "refused: grading sandbox: taking a frame (gi_frame)" in printed, record
+        assert "generator already executing" in record["checks"]["check"]["error"]["evalue"]
     if attack in ("setprofile_laundered", "patch_laundered", "audit_hook",
                   "open_then_pass", "runner_globals", "table_in_place", "table_laundered"):
         assert record["tampered"], record
