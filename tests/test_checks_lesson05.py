@@ -692,3 +692,16 @@ def test_sigmoid_slope_accepts_the_bound_from_sigmoid_of_a_python_number(capsys)
 
     checks.check_sigmoid_slope(sigmoid_prime_right, bound)
     assert capsys.readouterr().out.strip() == checks.PASSED
+
+
+def test_the_function_that_raised_is_the_one_named():
+    """check_sigmoid_slope takes two functions: an error in the second names the second."""
+    def sigmoid_prime(a):
+        s = 1 / (1 + np.exp(-a))
+        return s * (1 - s)
+
+    def sigmoid_gradient_bound(n):
+        raise ValueError("boom")
+
+    with pytest.raises(checks.ExerciseError, match=r"^sigmoid_gradient_bound raised ValueError"):
+        checks.check_sigmoid_slope(sigmoid_prime, sigmoid_gradient_bound)

@@ -239,13 +239,23 @@ def is_open(err: BaseException) -> bool:
     return isinstance(err, NotImplementedError) and str(err).startswith(YOUR_TURN)
 
 
-def _answer_name(args: tuple, kwargs: dict) -> str:
-    """The name of the student's answer among a check's arguments (a function or a class)."""
-    for value in (*args, *kwargs.values()):
-        name = getattr(value, "__name__", None)
-        if isinstance(name, str) and (isinstance(value, type) or callable(value)):
-            return name
-    return "your answer"
+def _answer_name(args: tuple, kwargs: dict, err: BaseException | None = None) -> str:
+    """The name of the student's answer among a check's arguments (a function or a class).
+
+    With ``err``, a check of several functions (``sigmoid_prime`` and
+    ``sigmoid_gradient_bound``) names the one that raised it when its frame is
+    in the traceback; otherwise, and for classes, the first answer.
+    """
+    names = [value.__name__ for value in (*args, *kwargs.values())
+             if isinstance(getattr(value, "__name__", None), str)
+             and (isinstance(value, type) or callable(value))]
+    if err is not None and len(names) > 1:
+        raised = {frame.f_code.co_name for frame, _ in traceback.walk_tb(err.__traceback__)
+                  if _students(frame.f_code)}
+        for name in names:
+            if name in raised:
+                return name
+    return names[0] if names else "your answer"
 
 
 def _raised_in(err: BaseException) -> str:
@@ -350,7 +360,7 @@ def exercise_check(check: Callable[..., None]) -> Callable[..., None]:
         except ExerciseError:
             raise
         except Exception as err:
-            raise ExerciseError(raised_message(_answer_name(args, kwargs), err)) from None
+            raise ExerciseError(raised_message(_answer_name(args, kwargs, err), err)) from None
 
     run.__exercise_check__ = True  # type: ignore[attr-defined]
     return run
