@@ -23,7 +23,9 @@ student's code can replace. Four walls, each tested in ``tests/test_grade.py``:
    *before* any student code runs, and every loaded module is fingerprinted
    (each global's identity, each Python function's code and defaults, each
    course, NumPy and builtins class's attributes, the content of the course's
-   tables and arrays). It is compared after the
+   tables and arrays, Python's import system); what the job's checks refer to
+   (scikit-learn's metrics) is imported first, so it is fingerprinted too. It
+   is compared after the
    student's cells, by the profile hook each time the student's code returns
    to other code and each time the checks' code calls anything, and after the
    check: any difference (``np.allclose`` replaced, ``compare_arrays.__code__``
@@ -64,12 +66,14 @@ from __future__ import annotations
 import _signal
 import builtins
 import importlib
+import importlib.machinery
 import importlib.util
 import io
 import json
 import operator
 import os
 import pkgutil
+import re
 import signal
 import sys
 import sysconfig
@@ -105,9 +109,17 @@ FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame", "gi_code", "
                     "ag_code"}
 #: modules the student's code may not import (a library's own import of them is fine)
 REFUSED_IMPORTS = ("ctypes", "_ctypes", "cffi")
+#: the path importer cache's own kind of finder (importlib adds them as folders are imported)
+FILE_FINDER = importlib.machinery.FileFinder
+#: how a check cell calls a check (its references are imported up front)
+CHECK_NAME = re.compile(r"\bchecks\.(check_\w+)")
+#: the standard library's modules the checks compute with: watched at every step
+WATCHED_STDLIB = ("math", "operator", "functools", "contextlib", "io", "os", "types",
+                  "inspect", "traceback", "importlib", "collections", "copy")
 #: modules not fingerprinted: they change by design while code runs
 VOLATILE_MODULES = {"sys", "linecache", "warnings", "tokenize", "codecs",
-                    "encodings", "abc", "_abc", "threading", "random", "typing", "__main__"}
+                    "encodings", "abc", "_abc", "threading", "random", "typing", "__main__",
+                    "__mp_main__"}  # (multiprocessing's name for the student's __main__)
 #: the packages whose classes' attributes are fingerprinted too (others, e.g. tqdm, set class
 #: attributes as they run)
 CLASSES_WATCHED = ("course_lib", "numpy", "builtins", "grade_exposed")
@@ -190,8 +202,8 @@ def changes(snap: dict, modules: dict) -> list[str]:
     """What differs from the fingerprint ``snap`` (empty when nothing does)."""
     found = []
     for name, (module, space, functions, classes) in snap.items():
-        if modules.get(name, module) is not module:
-            found.append(f"sys.modules[{name!r}] was replaced")
+        if modules.get(name, MISSING) is not module:
+            found.append(f"sys.modules[{name!r}] was replaced or removed")
             continue
         now = module.__dict__
         for key, value in space.items():
@@ -281,6 +293,43 @@ def constants_changed(entries: list[tuple]) -> list[str]:
         if not same:
             changed.append(f"{label} was changed in place")
     return changed
+
+
+def preload_references(checks: types.ModuleType, cells: list[dict]) -> None:
+    """Import, before any student code, what the checks of ``cells`` refer to and would import
+    later (scikit-learn's metrics for lesson 05): so that it is fingerprinted too, and a
+    student's code cannot be the first to import it and patch it."""
+    for cell in cells:
+        for name in CHECK_NAME.findall(cell["source"]):
+            check = getattr(checks, name, None)
+            for reference in (*getattr(check, "__references__", ()),
+                              *getattr(check, "__tools__", ())):
+                if isinstance(reference, str):
+                    importlib.import_module(reference.rpartition(".")[0])
+
+
+def import_state() -> tuple:
+    """Python's import system as it is: ``sys.meta_path``, ``sys.path_hooks`` and ``sys.path``
+    (the lists and their items) and the path importer cache."""
+    lists = tuple((name, getattr(sys, name), tuple(getattr(sys, name)))
+                  for name in ("meta_path", "path_hooks", "path"))
+    return lists, sys.path_importer_cache, dict(sys.path_importer_cache)
+
+
+def import_changed(state: tuple) -> list[str]:
+    """What of :func:`import_state` a student's code changed: a finder, a path entry or a cached
+    importer of its own would hand a check's import a module of the student's. (The cache may
+    gain importlib's own finders for folders imported from since.)"""
+    lists, cache, held = state
+    found = [f"sys.{name} was changed" for name, now, items in lists
+             if getattr(sys, name, None) is not now or len(now) != len(items)
+             or not all(map(IS, now, items))]
+    if sys.path_importer_cache is not cache or any(
+            held.get(key, MISSING) is not value and not (
+                value is None or type(value) is FILE_FINDER)
+            for key, value in list(cache.items())):
+        found.append("sys.path_importer_cache was changed")
+    return found
 
 
 def quick_view(snap: dict) -> list[tuple[dict, int, tuple]]:
@@ -383,7 +432,7 @@ def pristine_caller(frame, stdlib: str, pristine: dict) -> bool:
     return frame is not None and pristine.get(frame.f_code, MISSING) is frame.f_globals
 
 
-def watch(view: list, snap: dict, table: list, modules: dict, tamper: list,
+def watch(view: list, snap: dict, table: list, imports: tuple, modules: dict, tamper: list,
           trusted: tuple[str, ...], checked: set[int]):
     """The profile hook's logic and state, as a generator: its state is in its own frame,
     which the student's code cannot reach (``gi_frame`` is refused).
@@ -405,7 +454,7 @@ def watch(view: list, snap: dict, table: list, modules: dict, tamper: list,
         elif event not in ("call", "c_call") or id(frame.f_globals) not in checked:
             continue  # (f_globals, unlike f_code, raises no audit event: cheap)
         if event != "c_call":
-            tamper.extend(constants_changed(table))
+            tamper.extend(constants_changed(table) + import_changed(imports))
         if unchanged(view):
             continue
         found = changes(snap, modules)
@@ -457,12 +506,17 @@ def main(argv: list[str]) -> None:
     stdlib = sysconfig.get_paths()["stdlib"]
     checked = {id(module.__dict__) for name, module in modules.items()
                if name.startswith("course_lib.checks")}
+    preload_references(checks, job["checks"])
     snap = fingerprint()
-    watched = {name: snap[name] for name in snap
-               if name.split(".")[0] in ("course_lib", "numpy", "builtins", "math", "operator",
-                                         "functools", "contextlib", "io", "os", "grade_exposed")}
+    # every module loaded now, but the standard library's (checked after each cell and at the
+    # end): what the checks compute with, scikit-learn's metrics included
+    watched = {name: entry for name, entry in snap.items()
+               if not getattr(entry[0], "__file__", None)
+               or not str(entry[0].__file__).startswith(stdlib)
+               or name.split(".")[0] in WATCHED_STDLIB}
     view = quick_view(watched)
     table = constants(snap)
+    imports = import_state()
     protected = {
         id(value) for _, space, _, _ in snap.values() for value in space.values()
         if isinstance(value, type)}
@@ -566,13 +620,14 @@ def main(argv: list[str]) -> None:
     # compiled before the audit hook: their file name is a trusted one
     check_code = {cell["id"]: compile(cell["source"], f"{CHECK}{cell['id']}>", "exec")
                   for cell in job["checks"]}
-    watcher = watch(view, watched, table, modules, tamper, trusted, checked)
+    watcher = watch(view, watched, table, imports, modules, tamper, trusted, checked)
     next(watcher)
     hook = MethodType(exposed.profile_hook, watcher)
     sys.addaudithook(audit)
 
     def finish() -> None:
-        found = tamper + changes(snap, modules) + constants_changed(table)
+        found = (tamper + changes(snap, modules) + constants_changed(table)
+                 + import_changed(imports))
         if found:
             record["tampered"] = "; ".join(list(dict.fromkeys(found))[:5])
         write(out_fd, (to_json(record) + "\n").encode())
@@ -589,7 +644,7 @@ def main(argv: list[str]) -> None:
         finally:
             alarm(0)
             result["stdout"], result["stderr"] = take_out(), take_err()
-    if tamper or changes(snap, modules) or constants_changed(table):
+    if tamper or changes(snap, modules) or constants_changed(table) or import_changed(imports):
         finish()
 
     # the check cells run in a namespace of their own: the student's code, called by a check,
@@ -613,7 +668,8 @@ def main(argv: list[str]) -> None:
             if (installed is not hook or watcher.gi_frame is None) and not result["error"]:
                 tamper.append("the grader's profile hook was replaced, removed or stopped")
             result["stdout"], result["stderr"] = take_out(), take_err()
-        if tamper or changes(snap, modules) or constants_changed(table) or result["error"]:
+        if (tamper or changes(snap, modules) or constants_changed(table)
+                or import_changed(imports) or result["error"]):
             break
     finish()
 

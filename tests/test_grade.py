@@ -640,6 +640,43 @@ def test_the_graders_own_state_is_out_of_reach(attack):
         assert "has no attribute 'signal'" in printed
 
 
+#: lesson 05's macro-F1 answer computing the accuracy (micro F1), and a way to make
+#: scikit-learn's f1_score, which the check computes the expected value with, agree with it
+MACRO_F1_ACCURACY = ("import numpy as np\n"
+                     "def macro_f1(cm):\n    return float(np.trace(cm) / cm.sum())\n")
+AGREE = ("lambda y_true, y_pred, **kwargs: float(np.mean(np.asarray(y_true) == "
+         "np.asarray(y_pred)))")
+SKLEARN_ESCAPES = {
+    "patched_metric": f"import sklearn.metrics\nsklearn.metrics.f1_score = {AGREE}",
+    # a module of one's own under scikit-learn's name, handed out by a finder of one's own
+    "own_module": ("import sys, types, importlib.abc, importlib.util\n"
+                   "fake = types.ModuleType('sklearn.metrics')\n"
+                   f"fake.f1_score = {AGREE}\n"
+                   "class Finder(importlib.abc.MetaPathFinder):\n"
+                   "    def find_spec(self, name, path, target=None):\n"
+                   "        if name == 'sklearn.metrics':\n"
+                   "            return importlib.util.spec_from_loader(name, loader=None)\n"
+                   "sys.meta_path.insert(0, Finder())\n"
+                   "sys.modules.pop('sklearn.metrics', None)\n"
+                   "sys.modules['sklearn.metrics'] = fake"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(SKLEARN_ESCAPES))
+def test_what_a_check_computes_with_is_fingerprinted_before_the_student_runs(attack):
+    """Lesson 05's checks compute the expected value with scikit-learn, which the student's
+    code could import first and patch: the grader imports it before any student code."""
+    import json
+    job = {"cells": [{"id": "answer", "source": MACRO_F1_ACCURACY + SKLEARN_ESCAPES[attack]}],
+           "checks": [{"id": "check", "source": "checks.check_macro_f1(macro_f1)"}],
+           "timeout": 60}
+    ran = subprocess.run([sys.executable, str(REPO / "scripts" / "grade_runner.py"), "1"],
+                         input=json.dumps(job), capture_output=True, text=True, timeout=120)
+    record = json.loads(ran.stdout.splitlines()[-1])
+    assert not _gets_through(record), record
+    assert "sklearn.metrics" in record["tampered"], record
+
+
 def test_code_objects_and_native_code_from_outside_the_course_are_refused(tmp_path):
     """Frames are told apart by their code's file name: a compiled module (.pyc) could claim a
     course file's name, and native code (an extension module) could do anything."""
