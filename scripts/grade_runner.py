@@ -93,11 +93,15 @@ CHECK = "<check cell "
 IMPORTLIB = "<frozen importlib"
 MISSING = object()
 
-#: audit events refused whoever raises them (outside a library's own import), and counted as
-#: tampering: each gets around the fingerprint or reaches into the interpreter
-TAMPER_EVENTS = ("ctypes.", "gc.get_objects", "gc.get_referrers", "gc.get_referents",
+#: audit events refused whoever raises them, a library's import included, and counted as
+#: tampering: each gets around the fingerprint or reaches into the interpreter (a C function
+#: the student planted where a library calls it on import must not add an audit hook: it
+#: would be handed every frame the checks take). marshal.load has its own rule (importlib)
+TAMPER_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents",
                  "sys._current_frames", "sys.settrace", "code.__new__", "marshal.load",
                  "sys.addaudithook")
+#: refused as tampering too, but a library may use ctypes while it is imported (threadpoolctl)
+CTYPES_EVENTS = "ctypes."
 #: audit events refused without calling it tampering: processes, threads, network, signals
 BLOCKED_EVENTS = ("os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn",
                   "os.system", "subprocess.Popen", "_thread.start_new_thread", "os.kill",
@@ -304,8 +308,7 @@ def preload_references(checks: types.ModuleType, cells: list[dict]) -> None:
             check = getattr(checks, name, None)
             for reference in (*getattr(check, "__references__", ()),
                               *getattr(check, "__tools__", ())):
-                if isinstance(reference, str):
-                    importlib.import_module(reference.rpartition(".")[0])
+                checks.common._resolve(reference)  # imports a dotted name's module
 
 
 def import_state() -> tuple:
@@ -442,10 +445,12 @@ def watch(view: list, snap: dict, table: list, imports: tuple, modules: dict, ta
     (``checked``: the ids of the checks' modules' globals), the modules must be as
     fingerprinted, and (except before a C function, to keep that cheap) the course's
     tables and arrays as they were. A difference is recorded in ``tamper``; the check runs
-    on, and the verdict is ``fail``.
+    on, unwatched (the verdict is ``fail`` already).
     """
     while True:
         frame, event, arg = yield
+        if tamper:
+            continue
         if event == "return":
             back = frame.f_back
             if (back is None or frame.f_code.co_filename.startswith(trusted)
@@ -551,10 +556,10 @@ def main(argv: list[str]) -> None:
             if isinstance(args[0], str) and args[0].endswith(".pyc"):
                 last_pyc[0] = args[0]
             return
-        frame_attribute = event == "object.__getattr__" and args[1] in FRAME_ATTRIBUTES
+        frame_attribute = event == "object.__getattr__"  # (only frame attributes get here)
         if not (frame_attribute or event.startswith(FRAME_EVENTS) or event in (
                 "sys.setprofile", "compile", "import", "object.__setattr__")
-                or event.startswith(TAMPER_EVENTS) or event.startswith(BLOCKED_EVENTS)):
+                or event.startswith((*TAMPER_EVENTS, CTYPES_EVENTS, *BLOCKED_EVENTS))):
             return
         busy[0] = True
         try:
@@ -586,14 +591,11 @@ def main(argv: list[str]) -> None:
                     and not student_on_stack(frame, trusted)):
                 refuse("setting the profile hook (sys.setprofile)", tampering=True)
             return
-        if event.startswith(TAMPER_EVENTS) and not event.startswith("ctypes."):
-            # whoever asks, a library's import included: a C function the student planted
-            # where a library calls it on import must not add an audit hook (it would be
-            # handed every frame the checks take)
+        if event.startswith(TAMPER_EVENTS):
             refuse(f"the audit event {event!r}", tampering=True)
         if library_import(frame, libraries):
             return  # a library module's own code while it is imported (enum's frames, ctypes)
-        if event.startswith(TAMPER_EVENTS):
+        if event.startswith(CTYPES_EVENTS):
             refuse(f"the audit event {event!r}", tampering=True)
         if event.startswith(BLOCKED_EVENTS):
             refuse(event, tampering=False)
@@ -625,53 +627,57 @@ def main(argv: list[str]) -> None:
     hook = MethodType(exposed.profile_hook, watcher)
     sys.addaudithook(audit)
 
-    def finish() -> None:
-        found = (tamper + changes(snap, modules) + constants_changed(table)
-                 + import_changed(imports))
+    def tampering() -> list[str]:
+        """Everything found changed so far, and now."""
+        return (tamper + changes(snap, modules) + constants_changed(table)
+                + import_changed(imports))
+
+    def finish(found: list[str]) -> None:
         if found:
             record["tampered"] = "; ".join(list(dict.fromkeys(found))[:5])
         write(out_fd, (to_json(record) + "\n").encode())
         exit_(0)
 
-    for cell in job["cells"]:
+    def run(body, *, watched: bool = False) -> dict:
+        """One cell (``body()`` runs it): its stdout, stderr and error. A check cell runs
+        ``watched``, under the profile hook, which must still be in place at its end."""
         result = {"stdout": "", "stderr": "", "error": None}
-        record["cells"][cell["id"]] = result
         alarm(int(job["timeout"]))
+        if watched:
+            setprofile(hook)
         try:
-            exec(compile(cell["source"], f"{STUDENT}{cell['id']}>", "exec"), namespace)
+            body()
         except BaseException as err:  # noqa: BLE001 the student's errors are reported, not raised
             result["error"] = _error(err)
         finally:
+            if watched:
+                installed = getprofile()
+                setprofile(None)
+                # (a check that raised is no pass anyway; and the cell's timeout, SIGALRM,
+                # may strike while the hook runs, which stops it: a timeout, not tampering)
+                if (installed is not hook or watcher.gi_frame is None) and not result["error"]:
+                    tamper.append("the grader's profile hook was replaced, removed or stopped")
             alarm(0)
             result["stdout"], result["stderr"] = take_out(), take_err()
-    if tamper or changes(snap, modules) or constants_changed(table) or import_changed(imports):
-        finish()
+        return result
+
+    for cell in job["cells"]:
+        record["cells"][cell["id"]] = run(lambda: exec(
+            compile(cell["source"], f"{STUDENT}{cell['id']}>", "exec"), namespace))
+    found = tampering()
+    if found:
+        finish(found)
 
     # the check cells run in a namespace of their own: the student's code, called by a check,
     # cannot rebind `checks` (or anything else) under the check cell's feet
     check_namespace = dict(namespace, checks=checks)
     for cell in job["checks"]:
-        result = {"stdout": "", "stderr": "", "error": None}
+        result = run(lambda: exec(check_code[cell["id"]], check_namespace), watched=True)
         record["checks"][cell["id"]] = result
-        alarm(int(job["timeout"]))
-        setprofile(hook)
-        try:
-            exec(check_code[cell["id"]], check_namespace)
-        except BaseException as err:  # noqa: BLE001
-            result["error"] = _error(err)
-        finally:
-            installed = getprofile()
-            setprofile(None)
-            alarm(0)
-            # (a check that raised is no pass anyway; and the cell's timeout, SIGALRM, may
-            # strike while the hook runs, which stops it: that is a timeout, not tampering)
-            if (installed is not hook or watcher.gi_frame is None) and not result["error"]:
-                tamper.append("the grader's profile hook was replaced, removed or stopped")
-            result["stdout"], result["stderr"] = take_out(), take_err()
-        if (tamper or changes(snap, modules) or constants_changed(table)
-                or import_changed(imports) or result["error"]):
+        found = tampering()
+        if found or result["error"]:
             break
-    finish()
+    finish(found)
 
 
 if __name__ == "__main__":

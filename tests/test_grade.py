@@ -488,11 +488,11 @@ UNDER_TRACER = {
 }
 
 
-def _run_runner(source: str) -> dict:
+def _run_runner(source: str, check: str = "checks.check_sigmoid(MySigmoid)") -> dict:
+    """The runner's record of the answer cell ``source`` checked by the check cell ``check``."""
     import json
     job = {"cells": [{"id": "answer", "source": source}],
-           "checks": [{"id": "check", "source": "checks.check_sigmoid(MySigmoid)"}],
-           "timeout": 60}
+           "checks": [{"id": "check", "source": check}], "timeout": 60}
     ran = subprocess.run([sys.executable, str(REPO / "scripts" / "grade_runner.py"), "1"],
                          input=json.dumps(job), capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stderr
@@ -666,13 +666,8 @@ SKLEARN_ESCAPES = {
 def test_what_a_check_computes_with_is_fingerprinted_before_the_student_runs(attack):
     """Lesson 05's checks compute the expected value with scikit-learn, which the student's
     code could import first and patch: the grader imports it before any student code."""
-    import json
-    job = {"cells": [{"id": "answer", "source": MACRO_F1_ACCURACY + SKLEARN_ESCAPES[attack]}],
-           "checks": [{"id": "check", "source": "checks.check_macro_f1(macro_f1)"}],
-           "timeout": 60}
-    ran = subprocess.run([sys.executable, str(REPO / "scripts" / "grade_runner.py"), "1"],
-                         input=json.dumps(job), capture_output=True, text=True, timeout=120)
-    record = json.loads(ran.stdout.splitlines()[-1])
+    record = _run_runner(MACRO_F1_ACCURACY + SKLEARN_ESCAPES[attack],
+                         "checks.check_macro_f1(macro_f1)")
     assert not _gets_through(record), record
     assert "sklearn.metrics" in record["tampered"], record
 
